@@ -1,9 +1,11 @@
 // Every gemm row of the kernel table whose ISA this CPU runs, on the pointwise (1x1)
 // convolutions of Xception and MobileNet seen as GEMMs (m = pixels, n = out channels,
-// k = in channels), at 1 and 2 threads. GFLOP/s counts 2*m*n*k per call.
+// k = in channels), at 1 and 2 threads, and with B packed once ("gemm_prepacked_b/").
+// GFLOP/s counts 2*m*n*k per call.
 // Run: build/xcept_bench --benchmark_filter=gemm/
 #include <benchmark/benchmark.h>
 
+#include <new>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,39 @@ void run_gemm(benchmark::State& st, const GemmKernel& row, const GemmShape& s, i
   st.counters["GFLOP/s"] = benchmark::Counter(2e-9 * double(s.m) * double(s.n) * double(s.k),
                                               benchmark::Counter::kIsIterationInvariantRate);
 }
+
+// The same products with B packed once (inference weights: GemmShape::b_prepacked).
+void run_gemm_prepacked(benchmark::State& st, GemmShape s, int threads) {
+  const int saved = num_threads();
+  set_num_threads(threads);
+  std::vector<float> a(size_t(s.m * s.k), 0.5f), b(size_t(s.k * s.n), 0.01f), c(size_t(s.m * s.n));
+  const int64_t n = gemm_packed_b_floats(s);
+  float* packed = static_cast<float*>(::operator new[](size_t(n) * sizeof(float), std::align_val_t(64)));
+  gemm_pack_b(s, b.data(), packed);
+  s.b_prepacked = true;
+  for (auto _ : st) {
+    gemm(s, a.data(), packed, c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  ::operator delete[](packed, std::align_val_t(64));
+  set_num_threads(saved);
+  st.counters["GFLOP/s"] = benchmark::Counter(2e-9 * double(s.m) * double(s.n) * double(s.k),
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+const bool registered_prepacked = [] {
+  for (const NamedGemm& g : kShapes) {
+    if (g.trans_a) continue;  // weights are B; backward filter has no constant operand
+    for (int threads : {1, 2}) {
+      std::string name = std::string("gemm_prepacked_b/") + g.name + "/threads:" + std::to_string(threads);
+      benchmark::RegisterBenchmark(name.c_str(), [s = gemm_shape(g), threads](benchmark::State& st) {
+        run_gemm_prepacked(st, s, threads);
+      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+  }
+  return true;
+}();
 
 const bool registered = [] {
   for (const GemmKernel& row : gemm_kernels()) {

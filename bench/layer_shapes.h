@@ -45,6 +45,11 @@ inline std::vector<NamedConv> model_conv_layers() {
       {"mobilenet/conv_dw_13", conv_layer(7, 1024, 1024, 3, 1, 1024, same)},
       {"mobilenet/conv_pw_13", conv_layer(7, 1024, 1024, 1, 1, 1, same)},
       {"conv-mobilenet/conv_2", conv_layer(112, 32, 64, 3, 1, 1, same)},
+      // The twin's other 3x3 stride-1 convolutions (Winograd's domain), by block id.
+      {"conv-mobilenet/conv_3", conv_layer(56, 128, 128, 3, 1, 1, same)},
+      {"conv-mobilenet/conv_5", conv_layer(28, 256, 256, 3, 1, 1, same)},
+      {"conv-mobilenet/conv_7", conv_layer(14, 512, 512, 3, 1, 1, same)},
+      {"conv-mobilenet/conv_13", conv_layer(7, 1024, 1024, 3, 1, 1, same)},
   };
 }
 

@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   xcept::cli::add_convs_command(app);
   xcept::cli::add_models_commands(app);
   xcept::cli::add_train_commands(app);
+  xcept::cli::add_export_command(app);
+  xcept::cli::add_bench_commands(app);
+  xcept::cli::add_run_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,8 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   dataset-fashion-mnist
   zlib1g-dev libstb-dev
+  libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
+  clang libclang-rt-14-dev
 )
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi

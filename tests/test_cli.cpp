@@ -1,31 +1,12 @@
 // The command-line program end to end: output that users read, and errors for bad input.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
-namespace {
+#include "cli_test_support.h"
 
-struct CliRun {
-  int status;
-  std::string out;
-};
-
-CliRun run_cli(const std::string& args) {
-  std::string cmd = std::string(XCEPT_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-}  // namespace
+using xcept::test::CliRun;
+using xcept::test::run_cli;
 
 TEST(Cli, ConvsPrintsTheFamilyTable) {
   CliRun r = run_cli("convs --in 19x19x728 --out 728 --kernel 3");

@@ -4,7 +4,10 @@
 // A new kernel needs no new test: its table row brings it here.
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <random>
+#include <string>
+#include <utility>
 
 #include "core/cpu_features.h"
 #include "kernels/kernels.h"
@@ -93,6 +96,22 @@ std::vector<ConvShape> conv_cases() {
   add(11, 3, 32, 3, 2, 1, Padding::valid());      // stem
   add(7, 17, 34, 3, 1, 17, Padding::same());      // depthwise multiplier 2
   add(6, 24, 36, 3, 2, 12, Padding::same());      // grouped
+  add(46, 64, 64, 3, 1, 1, Padding::same());      // 12x12 Winograd tiles, the last partial
+  // 3x3 stride-1 normal convolutions with 16+ channels: odd sizes that leave partial
+  // 4x4 tiles, every padding mode, batch 2 (Winograd with pre-transformed weights takes
+  // these; test_conv_fast_paths.cpp runs it on them).
+  for (int i = 0; i < 12; ++i) {
+    const int64_t sizes[] = {3, 4, 5, 7, 9, 11, 13, 17};
+    const int64_t chans[] = {16, 17, 24, 33, 40};
+    ConvParams p;
+    p.kernel_h = p.kernel_w = 3;
+    p.out_channels = chans[(i * 3 + 1) % 5];
+    p.padding = i % 3 == 0   ? Padding::valid()
+                : i % 3 == 1 ? Padding::same()
+                             : Padding::explicit_(i % 2, 2, 1, i % 4 == 2 ? 0 : 1);
+    cases.push_back(make_conv_shape("differential", 1 + i % 2, sizes[i % 8], sizes[(i * 5 + 3) % 8],
+                                    chans[i % 5], p));
+  }
   return cases;
 }
 
@@ -136,6 +155,30 @@ class Conv2dBwdDataDifferential : public ::testing::TestWithParam<std::string> {
 class Conv2dBwdFilterDifferential : public ::testing::TestWithParam<std::string> {};
 class GemmDifferential : public ::testing::TestWithParam<std::string> {};
 
+// The epilogues a forward row is checked with: bias alone, nothing, and bias + a random
+// addend + each activation in turn (parameters chosen so both sides of each kink occur).
+std::vector<std::pair<std::string, ConvEpilogue>> fwd_epilogues(const float* bias,
+                                                                const float* addend, int which) {
+  const ConvEpilogue acts[] = {
+      {bias, addend, ActKind::none},       {bias, addend, ActKind::relu},
+      {bias, addend, ActKind::clip, -0.5f, 0.7f}, {bias, addend, ActKind::elu, 0.8f},
+      {bias, addend, ActKind::leaky_relu, 0.1f}, {nullptr, addend, ActKind::relu},
+      {bias, nullptr, ActKind::elu, 1.0f},
+  };
+  const ConvEpilogue& fused = acts[which % std::size(acts)];
+  return {{"bias", ConvEpilogue(bias)},
+          {"no bias", ConvEpilogue(nullptr)},
+          {std::string("fused ") + act_kind_name(fused.act) + (fused.addend ? " +addend" : "") +
+               (fused.bias ? " +bias" : ""),
+           fused}};
+}
+
+// Winograd's transforms cost a little precision (F(4x4,3x3) multiplies by up to 5.25
+// and sums 36 products); everything else must match to float rounding.
+double fwd_tolerance(const std::string& name) {
+  return name.find("winograd") != std::string::npos ? 1e-3 : kTolerance;
+}
+
 TEST_P(Conv2dFwdDifferential, MatchesReference) {
   XCEPT_GET_ROW(conv2d_fwd_kernels(), row);
   const auto& ref = reference_row(conv2d_fwd_kernels());
@@ -146,12 +189,13 @@ TEST_P(Conv2dFwdDifferential, MatchesReference) {
     auto x = test::random_vector<float>(s.input_numel(), 11);
     auto w = test::random_vector<float>(s.weight_numel(), 12);
     auto b = test::random_vector<float>(s.m, 13);
-    for (bool with_bias : {true, false}) {
+    auto add = test::random_vector<float>(s.output_numel(), 14, -2.f, 2.f);
+    for (const auto& [what, ep] : fwd_epilogues(b.data(), add.data(), tested)) {
       std::vector<float> want(s.output_numel()), got(s.output_numel(), NAN);
-      ref.fn(s, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
-      row->fn(s, x.data(), w.data(), with_bias ? b.data() : nullptr, got.data());
-      ASSERT_LT(test::max_rel_error(got.data(), want.data(), got.size()), kTolerance)
-          << row->name << " on " << s.to_string() << (with_bias ? " with bias" : "");
+      ref.fn(s, x.data(), w.data(), ep, want.data());
+      row->fn(s, x.data(), w.data(), ep, got.data());
+      ASSERT_LT(test::max_rel_error(got.data(), want.data(), got.size()), fwd_tolerance(row->name))
+          << row->name << " on " << s.to_string() << " with " << what;
     }
   }
   EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
@@ -222,6 +266,14 @@ TEST_P(GemmDifferential, MatchesReference) {
     auto a = test::random_vector<float>((s.trans_a ? s.k : s.m) * s.lda, 41);
     auto b = test::random_vector<float>((s.trans_b ? s.n : s.k) * s.ldb, 42);
     auto c0 = test::random_vector<float>(s.m * s.ldc, 43);
+    // Every third case with an epilogue: bias, an addend with its own stride, activation.
+    auto bias = test::random_vector<float>(s.n, 44);
+    auto addend = test::random_vector<float>(s.m * (s.n + 1), 45);
+    const ActKind kinds[] = {ActKind::relu, ActKind::clip, ActKind::elu, ActKind::leaky_relu,
+                             ActKind::none};
+    GemmEpilogue epi{i % 2 ? bias.data() : nullptr, i % 5 ? addend.data() : nullptr, s.n + 1,
+                     kinds[(i / 3) % 5], -0.3f, 0.4f};
+    if (i % 3 == 0) s.epilogue = &epi;
     if (s.beta == 0.f) std::fill(c0.begin(), c0.end(), NAN);  // beta 0 must ignore C
     std::vector<float> want = c0, got = c0;
     ref.fn(s, a.data(), b.data(), want.data());
@@ -229,7 +281,8 @@ TEST_P(GemmDifferential, MatchesReference) {
     for (int64_t r = 0; r < s.m; ++r) {
       ASSERT_LT(test::max_rel_error(got.data() + r * s.ldc, want.data() + r * s.ldc, s.n), kTolerance)
           << row->name << " m" << s.m << " n" << s.n << " k" << s.k << " ta" << s.trans_a
-          << " tb" << s.trans_b << " beta" << s.beta << " row " << r;
+          << " tb" << s.trans_b << " beta" << s.beta << " epilogue " << (s.epilogue != nullptr)
+          << " row " << r;
     }
   }
 }

@@ -41,6 +41,18 @@ Isa max_isa() {
   return isa;
 }
 
+bool cpu_has_avx512_bf16() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return detect_isa() == Isa::avx512 && __builtin_cpu_supports("avx512bf16");
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
 bool isa_available(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(max_isa()); }
 
 }  // namespace xcept

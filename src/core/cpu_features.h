@@ -16,4 +16,9 @@ Isa max_isa();
 // True when kernels written for `isa` may run here.
 bool isa_available(Isa isa);
 
+// AVX512_BF16 (vdpbf16ps), an extension beside the Isa ladder rather than a rung of it:
+// true when the CPU and OS support it. Kernels using it also need isa_available(avx512),
+// so XCEPT_MAX_ISA below avx512 turns them off too.
+bool cpu_has_avx512_bf16();
+
 }  // namespace xcept

@@ -7,9 +7,12 @@
 // walked nearly in address order and the next tile finds its first input columns in L1.
 // A 3x3 window with dilation 1 and stride_w 1 or 2 has its own tile, which loads each
 // input vector once and keeps the nine weight vectors in registers for the tile.
+// The bias seeds the accumulators; addend and activation (the rest of the epilogue) run
+// over each output row right after it is written, while it is in L1.
 #pragma once
 
 #include "kernels/dwconv2d_nhwc_f32_common.h"
+#include "kernels/epilogue_impl.h"
 
 namespace xcept {
 namespace {
@@ -142,16 +145,22 @@ struct DwForward : DwBlocks<V> {
   }
 
   // use_3x3 requires kh == kw == 3, dilation 1 and sw in {1, 2}.
-  static void forward(const DwGeom& g, const float* src, const float* w, const float* bias,
+  static void forward(const DwGeom& g, const float* src, const float* w, const ConvEpilogue& ep,
                       float* y, bool use_3x3) {
     const int64_t grain = dw_grain(g.out_w * g.ch * g.kh * g.kw);
+    const int64_t row_len = g.out_w * g.ch;
+    const bool post = ep.has_post();
     parallel_for(g.n * g.out_h, grain, [&](int64_t r0, int64_t r1) {
       DwRowCache cache(g);
       DwGeom gs = g;
       gs.xs = cache.pixel_stride();
       for (int64_t r = r0; r < r1; ++r) {
         const float* const* rows = cache.rows(src, r / g.out_h, r % g.out_h);
-        fwd_row(gs, rows, w, bias, y + r * g.out_w * g.ch, use_3x3);
+        float* yr = y + r * row_len;
+        fwd_row(gs, rows, w, ep.bias, yr, use_3x3);
+        if (post)
+          epi_row(nullptr, ep.addend ? ep.addend + r * row_len : nullptr, ep.act, ep.a, ep.b, yr,
+                  row_len);
       }
     });
   }

@@ -14,13 +14,15 @@
 
 #include "core/cpu_features.h"
 #include "kernels/conv_shape.h"
+#include "kernels/epilogue.h"
 #include "kernels/gemm_shape.h"
 
 namespace xcept {
 
-// y = conv(x, w) + bias; bias may be null.
+// y = act(conv(x, w) + bias + addend), the epilogue as kernels/epilogue.h describes; a
+// bare bias pointer (or nullptr) converts to an epilogue with only that bias.
 using conv2d_fwd_fn = void(const ConvShape& s, const float* x, const float* w,
-                           const float* bias, float* y);
+                           const ConvEpilogue& ep, float* y);
 // dx = dL/dx given dy = dL/dy.
 using conv2d_bwd_data_fn = void(const ConvShape& s, const float* dy, const float* w, float* dx);
 // dw = dL/dw, dbias = dL/dbias (dbias may be null).
@@ -55,11 +57,17 @@ const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s);
 const GemmKernel& pick_gemm(const GemmShape& s);
 
 // Dispatching entry points: what layers call.
-void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const float* bias, float* y);
+void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
+                float* y);
 void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx);
 void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
                        float* dbias);
 void gemm(const GemmShape& s, const float* a, const float* b, float* c);
+// B [k x n] (as s describes it: trans_b, ldb) packed once for the micro-kernel gemm()
+// dispatches to, for calls with s.b_prepacked; gemm_packed_b_floats() floats, 64-byte
+// aligned storage. Results are bit-identical to unpacked calls.
+int64_t gemm_packed_b_floats(const GemmShape& s);
+void gemm_pack_b(const GemmShape& s, const float* b, float* packed);
 
 // Shape predicates used by table rows.
 bool conv_any(const ConvShape&);
@@ -67,6 +75,8 @@ bool conv_depthwise(const ConvShape&);  // groups == c, any multiplier
 // depthwise 3x3, dilation 1, stride_w 1 or 2 (any stride_h and multiplier)
 bool conv_depthwise_3x3(const ConvShape&);
 bool conv_pointwise(const ConvShape&);  // 1x1, stride 1, no padding, any groups
+// 3x3, stride 1, dilation 1, groups 1, where Winograd F(4x4, 3x3) beats im2col
+bool conv_winograd_3x3(const ConvShape&);
 bool gemm_any(const GemmShape&);
 
 // Declarations of every kernel function named in the table.

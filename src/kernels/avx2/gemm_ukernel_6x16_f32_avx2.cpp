@@ -3,6 +3,7 @@
 // of a shared inline function can leak into the generic code.
 #include <immintrin.h>
 
+#include "kernels/epilogue_impl.h"
 #include "kernels/generic/gemm_blocked.h"
 #include "kernels/kernels.h"
 
@@ -40,11 +41,16 @@ void gemm_ukernel_6x16_f32_avx2(int64_t kc, const float* a, const float* b, floa
   }
 }
 
+void gemm_epilogue_avx2(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0,
+                      int64_t rows, int64_t cols) {
+  epi_gemm_block(e, c, ldc, i0, j0, rows, cols);
+}
+
 }  // namespace
 
 // A block 144 x 256 (144 KiB) in L2, B micro-panel 256 x 16 (16 KiB) in L1.
 extern const GemmMicroKernel gemm_f32_avx2_ukernel{kMr, kNr, gemm_ukernel_6x16_f32_avx2,
-                                                   144, 256, 1024};
+                                                   144, 256, 1024, gemm_epilogue_avx2};
 
 void gemm_f32_avx2(const GemmShape& s, const float* a, const float* b, float* c) {
   gemm_f32_blocked(gemm_f32_avx2_ukernel, s, a, b, c);

@@ -47,13 +47,13 @@ using BwdFilter = DwBackwardFilter<VecAvx512>;
 }  // namespace
 
 void dwconv2d_fwd_3x3_nhwc_f32_avx512(const ConvShape& s, const float* x, const float* w,
-                                      const float* bias, float* y) {
-  Fwd::forward(dw_geom_forward(s), x, w, bias, y, true);
+                                      const ConvEpilogue& ep, float* y) {
+  Fwd::forward(dw_geom_forward(s), x, w, ep, y, true);
 }
 
 void dwconv2d_fwd_kxk_nhwc_f32_avx512(const ConvShape& s, const float* x, const float* w,
-                                      const float* bias, float* y) {
-  Fwd::forward(dw_geom_forward(s), x, w, bias, y, false);
+                                      const ConvEpilogue& ep, float* y) {
+  Fwd::forward(dw_geom_forward(s), x, w, ep, y, false);
 }
 
 void dwconv2d_bwd_data_kxk_nhwc_f32_avx512(const ConvShape& s, const float* dy, const float* w,

@@ -3,6 +3,7 @@
 // a shared inline function can leak into the generic code.
 #include <immintrin.h>
 
+#include "kernels/epilogue_impl.h"
 #include "kernels/generic/gemm_blocked.h"
 #include "kernels/kernels.h"
 
@@ -43,6 +44,11 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* a, const float* b, float* 
   }
 }
 
+void gemm_epilogue_avx512(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0,
+                      int64_t rows, int64_t cols) {
+  epi_gemm_block(e, c, ldc, i0, j0, rows, cols);
+}
+
 }  // namespace
 
 // Every tile from 6x32 to 14x32 and 4x64 to 7x64 runs the in-L1 loop at ~98% of peak on
@@ -51,7 +57,7 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* a, const float* b, float* 
 // pad 49 and 100 by 22% and 8%); 32 columns pad 728 by 1% (64 columns: 5.5%).
 // A block 120 x 256 (120 KiB) in L2, B micro-panel 256 x 32 (32 KiB) in L1.
 extern const GemmMicroKernel gemm_f32_avx512_ukernel{10, 32, gemm_ukernel_f32_avx512<10, 2>,
-                                                     120, 256, 1024};
+                                                     120, 256, 1024, gemm_epilogue_avx512};
 
 void gemm_f32_avx512(const GemmShape& s, const float* a, const float* b, float* c) {
   gemm_f32_blocked(gemm_f32_avx512_ukernel, s, a, b, c);

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/threadpool.h"
+#include "kernels/generic/im2col.h"
 #include "kernels/kernels.h"
 
 namespace xcept {
@@ -213,19 +214,20 @@ void col2im_add_threaded(const ConvShape& s, const float* col, int64_t r0, int64
 }
 
 // y rows [p0, p1) of the forward pass, from a patch buffer of at least p1-p0 rows.
-void fwd_tile(const ConvShape& s, const float* x, const float* w, const float* bias, float* y,
-              int64_t p0, int64_t p1, float* col) {
+void fwd_tile(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
+              float* y, int64_t p0, int64_t p1, float* col) {
   const int64_t k = s.kh * s.kw * s.cg(), mg = s.mg(), row_len = s.groups * k;
   im2col_threaded(s, x, p0, p1, col);
   float* yt = y + p0 * s.m;
-  // Seeding y with the bias and accumulating costs what adding it afterwards would.
-  if (bias)
-    for (int64_t p = p0; p < p1; ++p) std::memcpy(yt + (p - p0) * s.m, bias, sizeof(float) * s.m);
+  const float* at = ep.addend ? ep.addend + p0 * s.m : nullptr;
   for (int64_t g = 0; g < s.groups; ++g) {
     GemmShape gs;
     gs.m = p1 - p0, gs.n = mg, gs.k = k;
     gs.lda = row_len, gs.ldb = s.m, gs.ldc = s.m;
-    gs.beta = bias ? 1.f : 0.f;
+    // Bias, addend and activation ride on the GEMM, applied per tile while it is in L1.
+    GemmEpilogue e{ep.bias ? ep.bias + g * mg : nullptr, at ? at + g * mg : nullptr, s.m,
+                   ep.act, ep.a, ep.b};
+    gs.epilogue = ep.bias || ep.has_post() ? &e : nullptr;
     gemm(gs, col + g * k, w + g * mg, yt + g * mg);
   }
 }
@@ -273,21 +275,26 @@ void add_column_sums(const ConvShape& s, const float* dy, int64_t p0, int64_t p1
 
 }  // namespace
 
+void conv2d_im2col_rows_nhwc_f32(const ConvShape& s, const float* x, int64_t p0, int64_t p1,
+                                 float* col) {
+  im2col_threaded(s, x, p0, p1, col);
+}
+
 void conv2d_fwd_im2col_nhwc_f32(const ConvShape& s, const float* x, const float* w,
-                                const float* bias, float* y) {
+                                const ConvEpilogue& ep, float* y) {
   const int64_t row_len = s.kh * s.kw * s.c, pixels = s.n * s.ho * s.wo;
   if (!tiles_in_parallel(s)) {
     const Tiling t = big_tiling(pixels, row_len, 1);
     std::vector<float> col(size_t(t.size * row_len));
     for (int64_t ti = 0; ti < t.count; ++ti)
-      fwd_tile(s, x, w, bias, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col.data());
+      fwd_tile(s, x, w, ep, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col.data());
     return;
   }
   const Tiling t = parallel_tiling(pixels, row_len, 1, 1);
   parallel_for(t.count, 1, [&](int64_t t0, int64_t t1) {
     std::vector<float> col(size_t(t.size * row_len));
     for (int64_t ti = t0; ti < t1; ++ti)
-      fwd_tile(s, x, w, bias, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col.data());
+      fwd_tile(s, x, w, ep, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col.data());
   });
 }
 

@@ -3,37 +3,22 @@
 // so no copy is needed. Each group is a sub-matrix picked out by offsets and leading
 // dimensions. ISA-independent: all the speed (and the threading) comes from gemm().
 #include <algorithm>
-#include <cstring>
 
-#include "core/threadpool.h"
 #include "kernels/kernels.h"
 
 namespace xcept {
-namespace {
-
-// Rows per parallel_for chunk of the element-wise passes; they are memory-bound, so
-// only big tensors are worth splitting.
-constexpr int64_t kRowGrain = 1024;
-
-void fill_rows_with_bias(int64_t rows, int64_t m, const float* bias, float* y) {
-  parallel_for(rows, kRowGrain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) std::memcpy(y + r * m, bias, sizeof(float) * m);
-  });
-}
-
-}  // namespace
 
 void conv2d_fwd_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* w,
-                             const float* bias, float* y) {
+                             const ConvEpilogue& ep, float* y) {
   const int64_t p = s.n * s.h * s.w, cg = s.cg(), mg = s.mg();
-  // Seeding y with the bias and accumulating (beta = 1) costs one pass over y, the
-  // same as adding the bias afterwards, and keeps gemm() the only reader of x and w.
-  if (bias) fill_rows_with_bias(p, s.m, bias, y);
   for (int64_t g = 0; g < s.groups; ++g) {
     GemmShape gs;
     gs.m = p, gs.n = mg, gs.k = cg;
     gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
-    gs.beta = bias ? 1.f : 0.f;
+    // The GEMM applies bias, addend and activation to each tile as it finishes it.
+    GemmEpilogue e{ep.bias ? ep.bias + g * mg : nullptr, ep.addend ? ep.addend + g * mg : nullptr,
+                   s.m, ep.act, ep.a, ep.b};
+    gs.epilogue = ep.bias || ep.has_post() ? &e : nullptr;
     gemm(gs, x + g * cg, w + g * mg, y + g * mg);
   }
 }

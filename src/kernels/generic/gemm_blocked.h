@@ -18,10 +18,16 @@ namespace xcept {
 using gemm_ukernel_f32_fn = void(int64_t kc, const float* a, const float* b, float* c,
                                  int64_t ldc, bool accumulate);
 
+// Applies a GEMM epilogue to the rows x cols block of C at (i0, j0), c pointing at it.
+// One per ISA file (kernels/epilogue_impl.h compiled with that file's flags).
+using gemm_epilogue_fn = void(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0,
+                              int64_t j0, int64_t rows, int64_t cols);
+
 struct GemmMicroKernel {
   int mr, nr;               // register tile
   gemm_ukernel_f32_fn* fn;
   int64_t mc, kc, nc;       // cache blocks; mc a multiple of mr, nc a multiple of nr
+  gemm_epilogue_fn* epilogue;  // run on each tile right after its last k block
 };
 
 // Largest mr * nr the driver supports (its edge-tile scratch lives on the stack).
@@ -30,6 +36,14 @@ inline constexpr int kGemmMaxTile = 32 * 64;
 // C = A' * B' + beta * C as GemmShape describes, on num_threads() threads.
 void gemm_f32_blocked(const GemmMicroKernel& uk, const GemmShape& s, const float* a,
                       const float* b, float* c);
+
+// B packed whole for uk (GemmShape::b_prepacked): panels of uk.nr columns, each k x nr
+// floats k-major (zero past n), so any k block of a panel is a contiguous micro-panel.
+int64_t gemm_f32_packed_b_floats(const GemmMicroKernel& uk, const GemmShape& s);
+void gemm_f32_pack_b(const GemmMicroKernel& uk, const GemmShape& s, const float* b,
+                     float* packed);
+// The micro-kernel of the first gemm row dispatch may run (avx512, avx2, generic).
+const GemmMicroKernel& gemm_dispatch_ukernel();
 
 // How gemm_f32_blocked splits C among threads: tm row parts x tn column parts, each
 // thread owning one part and packing its own panels. tm * tn <= threads.

@@ -1,6 +1,7 @@
 // Portable GEMM micro-kernel and the gemm_f32_generic row. Plain C++ with fixed trip
 // counts so the compiler keeps the tile in registers and vectorizes over j with
 // whatever the base target has (SSE2 on x86-64: 16 xmm registers).
+#include "kernels/epilogue_impl.h"
 #include "kernels/generic/gemm_blocked.h"
 #include "kernels/kernels.h"
 
@@ -24,11 +25,16 @@ void gemm_ukernel_4x8_f32_generic(int64_t kc, const float* a, const float* b, fl
     }
 }
 
+void gemm_epilogue_generic(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0,
+                      int64_t rows, int64_t cols) {
+  epi_gemm_block(e, c, ldc, i0, j0, rows, cols);
+}
+
 }  // namespace
 
 // A block 128 x 256 (128 KiB) sits in L2, a B micro-panel 256 x 8 (8 KiB) in L1.
 extern const GemmMicroKernel gemm_f32_generic_ukernel{kMr, kNr, gemm_ukernel_4x8_f32_generic,
-                                                      128, 256, 1024};
+                                                      128, 256, 1024, gemm_epilogue_generic};
 
 void gemm_f32_generic(const GemmShape& s, const float* a, const float* b, float* c) {
   gemm_f32_blocked(gemm_f32_generic_ukernel, s, a, b, c);

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# xcept against peer runtimes on identical models: ONNX Runtime (node, on the model xcept
+# exports) and PyTorch (eager, TorchScript-frozen, optimize_for_inference; the same
+# architectures rebuilt in torch, random weights). Run by hand, not in CI.
+#
+#   bench/compare_peers.sh [--models "xception mobilenet"] [--batches "1 8"]
+#                          [--threads "1 2"] [--repeats 10] [--warmup 2] [--out DIR]
+#                          [--xcept PATH] [--no-torch] [--no-ort]
+#
+# Prints a table of median milliseconds per batch and each peer's ratio to xcept
+# (peer / xcept: above 1 means xcept is faster). A missing peer (node, onnxruntime-node
+# in bench/peers, /usr/bin/python3 with torch) is skipped with a message. Raw JSON lines
+# go to DIR/results.jsonl. The machine's load (uptime) is printed before and after:
+# timings on a shared machine are only as good as its quiet.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+peers="$root/bench/peers"
+
+models="xception mobilenet" batches="1 8" threads_list="1 2" repeats=10 warmup=2
+out="" xcept="${XCEPT:-}" use_torch=1 use_ort=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --models) models="$2"; shift 2 ;;
+    --batches) batches="$2"; shift 2 ;;
+    --threads) threads_list="$2"; shift 2 ;;
+    --repeats) repeats="$2"; shift 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --xcept) xcept="$2"; shift 2 ;;
+    --no-torch) use_torch=0; shift ;;
+    --no-ort) use_ort=0; shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "compare_peers.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+if [ -z "$xcept" ]; then
+  for c in "$root/build/xcept" "$root"/build-*/xcept; do
+    if [ -x "$c" ]; then xcept="$c"; break; fi
+  done
+fi
+[ -x "$xcept" ] || { echo "compare_peers.sh: no xcept binary (build it, or pass --xcept)" >&2; exit 1; }
+out="${out:-$(mktemp -d /tmp/xcept_peers.XXXXXX)}"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: > "$results"
+py=/usr/bin/python3
+
+if [ "$use_ort" = 1 ]; then
+  if ! command -v node > /dev/null; then
+    echo "skipping ONNX Runtime: node is not installed"; use_ort=0
+  elif [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
+    echo "skipping ONNX Runtime: run 'npm ci' in $peers first"; use_ort=0
+  fi
+fi
+if [ "$use_torch" = 1 ] && ! "$py" -c 'import torch' 2> /dev/null; then
+  echo "skipping PyTorch: $py cannot import torch"; use_torch=0
+fi
+
+echo "xcept: $xcept   results: $results"
+echo "load before: $(uptime)"
+
+input_size() { case "$1" in xception) echo 299 ;; mobilenet) echo 224 ;; *) echo 0 ;; esac; }
+
+# Appends one JSON line with the fields the table needs.
+record() { # runtime model batch threads json
+  "$py" - "$@" >> "$results" << 'EOF'
+import json, sys
+runtime, model, batch, threads, text = sys.argv[1:6]
+try:  # one JSON document (possibly pretty-printed), or JSON lines: take the last
+    try:
+        j = json.loads(text)
+    except ValueError:
+        j = json.loads(text.strip().splitlines()[-1])
+except Exception:
+    print(f"compare_peers.sh: {runtime} {model} b{batch} t{threads}: no JSON in its output", file=sys.stderr)
+    sys.exit(0)
+print(json.dumps({"runtime": runtime, "model": model, "batch": int(batch), "threads": int(threads),
+                  "median_ms": j.get("median_ms"), "min_ms": j.get("min_ms"), "max_ms": j.get("max_ms")}))
+EOF
+}
+
+for model in $models; do
+  size="$(input_size "$model")"
+  onnx="$out/$model.onnx"
+  if [ "$use_ort" = 1 ]; then
+    "$xcept" export --model "$model" --output "$onnx" > /dev/null || { echo "export of $model failed"; }
+  fi
+  for batch in $batches; do
+    for t in $threads_list; do
+      echo "== $model ${size}x${size} batch $batch threads $t"
+      if j="$("$xcept" bench "$model" --batch "$batch" --threads "$t" --input-size "$size" \
+                --warmup "$warmup" --repeats "$repeats" --json 2> "$out/xcept.err")"; then
+        record xcept "$model" "$batch" "$t" "$j"
+      else
+        echo "  xcept bench failed: $(tail -1 "$out/xcept.err")"
+      fi
+      if [ "$use_ort" = 1 ] && [ -f "$onnx" ]; then
+        if j="$(node "$peers/bench_ort.js" "$onnx" --batch "$batch" --threads "$t" \
+                  --input-size "$size" --warmup "$warmup" --repeats "$repeats" 2> "$out/ort.err")"; then
+          record ort "$model" "$batch" "$t" "$j"
+        else
+          echo "  ONNX Runtime failed: $(tail -1 "$out/ort.err")"
+        fi
+      fi
+      if [ "$use_torch" = 1 ]; then
+        if j="$("$py" "$peers/bench_torch.py" --model "$model" --batch "$batch" --threads "$t" \
+                  --input-size "$size" --warmup "$warmup" --repeats "$repeats" 2> "$out/torch.err")"; then
+          while IFS= read -r line; do
+            mode="$("$py" -c 'import json,sys; print(json.loads(sys.argv[1])["runtime"])' "$line")"
+            record "$mode" "$model" "$batch" "$t" "$line"
+          done <<< "$j"
+        else
+          echo "  PyTorch failed: $(tail -1 "$out/torch.err")"
+        fi
+      fi
+    done
+  done
+done
+
+echo "load after: $(uptime)"
+"$py" - "$results" << 'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+peers = ["ort", "torch-eager", "torch-frozen", "torch-optimized"]
+keys = sorted({(r["model"], r["batch"], r["threads"]) for r in rows},
+              key=lambda k: (k[0], k[1], k[2]))
+ms = {(r["model"], r["batch"], r["threads"], r["runtime"]): r["median_ms"] for r in rows}
+def cell(v): return f"{v:10.1f}" if isinstance(v, (int, float)) else f"{'-':>10}"
+def ratio(p, x): return f"{p / x:7.2f}" if isinstance(p, (int, float)) and isinstance(x, (int, float)) and x > 0 else f"{'-':>7}"
+print()
+print("median ms per batch; ratio = peer / xcept (> 1: xcept faster)")
+print(f"{'model':<10} {'batch':>5} {'thr':>3} {'xcept':>10} " + " ".join(f"{p:>15}" for p in peers)
+      + "  " + " ".join(f"{p[:7]:>7}" for p in peers))
+for m, b, t in keys:
+    x = ms.get((m, b, t, "xcept"))
+    print(f"{m:<10} {b:>5} {t:>3} {cell(x)} " + " ".join(f"{cell(ms.get((m, b, t, p))):>15}" for p in peers)
+          + "  " + " ".join(ratio(ms.get((m, b, t, p)), x) for p in peers))
+EOF

@@ -1,0 +1,201 @@
+// `xcept bench MODEL` and `xcept peak`: inference latency of a zoo model through the
+// runtime (lower_graph + optimize + Executor), per step, against the measured FMA peak.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "core/cpu_features.h"
+#include "core/error.h"
+#include "core/threadpool.h"
+#include "kernels/fma_peak.h"
+#include "models/models.h"
+#include "runtime/executor.h"
+#include "runtime/lower_graph.h"
+#include "runtime/optimize.h"
+#include "runtime/ops/core_ops.h"
+
+namespace xcept::cli {
+
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  models::ModelOptions model_options;
+  int64_t batch = 1;
+  std::string precision = "f32";
+  int warmup = 2, repeats = 10;
+  bool json = false, no_fuse = false;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// "Conv2d dw3x3/2 +add +relu6": what a step runs, with what it fused.
+std::string describe(const Op& op) {
+  std::string s = op.type();
+  Act act;
+  if (auto* c = dynamic_cast<const Conv2dOp*>(&op)) {
+    const ConvShape& sh = c->shape();
+    const char* kind = sh.is_depthwise() && sh.c > 1 ? "dw" : sh.groups > 1 ? "g" : "";
+    s += fmt::format(" {}{}x{}", kind, sh.kh, sh.kw);
+    if (sh.stride_h > 1 || sh.stride_w > 1) s += fmt::format("/{}", sh.stride_h);
+    if (c->with_addend()) s += " +add";
+    act = c->act();
+  } else if (auto* d = dynamic_cast<const DenseOp*>(&op)) {
+    act = d->act();
+  } else if (auto* b = dynamic_cast<const BinaryOp*>(&op)) {
+    act = b->act();
+  }
+  if (!act.is_none()) s += fmt::format(" +{}", act_name(act));
+  return s;
+}
+
+void run_bench(BenchOptions& o) {
+  if (o.batch <= 0) fail("--batch must be positive, got {}", o.batch);
+  if (o.repeats <= 0) fail("--repeats must be positive, got {}", o.repeats);
+  ExecutorOptions eo;
+  eo.precision = parse_precision(o.precision);
+  const int threads = num_threads();
+
+  Graph g = models::build_model(o.model, o.model_options);
+  Program program = lower_graph(g, o.batch);
+  if (!o.no_fuse) optimize(program);
+  Executor ex(std::move(program), eo);
+  const Program& p = ex.program();
+  const Dims& in_dims = p.value(p.inputs().at(0)).dims;
+  Tensor x(in_dims);
+  std::mt19937 rng(uint32_t(o.model_options.seed));
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+
+  for (int i = 0; i < o.warmup; ++i) ex.run({&x});
+  ex.set_profiling(true);
+  std::vector<double> total;
+  std::vector<std::vector<double>> per_step(p.steps().size());
+  for (int r = 0; r < o.repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ex.run({&x});
+    total.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    for (size_t s = 0; s < per_step.size(); ++s) per_step[s].push_back(ex.step_ms()[s]);
+  }
+  const double peak = measure_fma_peak_gflops(threads);
+  const double med = median(total);
+  const auto [mn, mx] = std::minmax_element(total.begin(), total.end());
+  const int64_t macs = p.macs();
+  auto gflops = [](int64_t m, double ms) { return ms > 0 ? 2.0 * double(m) / ms * 1e-6 : 0.0; };
+
+  if (o.json) {
+    nlohmann::json j;
+    j["model"] = o.model;
+    j["input"] = in_dims;
+    j["batch"] = o.batch;
+    j["threads"] = threads;
+    j["precision"] = o.precision;
+    j["isa"] = isa_name(max_isa());
+    j["repeats"] = o.repeats;
+    j["median_ms"] = med;
+    j["min_ms"] = *mn;
+    j["max_ms"] = *mx;
+    j["images_per_s"] = med > 0 ? double(o.batch) * 1e3 / med : 0.0;
+    j["macs"] = macs;
+    j["gflops"] = gflops(macs, med);
+    j["peak_gflops"] = peak;
+    j["percent_of_peak"] = peak > 0 ? 100 * gflops(macs, med) / peak : 0.0;
+    j["planned_bytes"] = ex.planned_bytes();
+    j["weight_bytes"] = ex.weight_bytes();
+    j["layers"] = nlohmann::json::array();
+    for (size_t s = 0; s < per_step.size(); ++s) {
+      const Step& st = p.steps()[s];
+      const double ms = median(per_step[s]);
+      auto* conv = dynamic_cast<const Conv2dOp*>(st.op.get());
+      j["layers"].push_back({{"name", st.name},
+                             {"type", describe(*st.op)},
+                             {"kernel", conv ? conv->kernel_name() : ""},
+                             {"output", p.value(st.output).dims},
+                             {"ms", ms},
+                             {"macs", st.op->macs()},
+                             {"gflops", gflops(st.op->macs(), ms)},
+                             {"percent_of_peak", peak > 0 ? 100 * gflops(st.op->macs(), ms) / peak : 0.0}});
+    }
+    std::puts(j.dump(2).c_str());
+    return;
+  }
+  fmt::print("{} on {}, {} thread(s), {}, {} kernels\n\n", o.model, dims_to_string(in_dims),
+             threads, o.precision, isa_name(max_isa()));
+  fmt::print("{:<34} {:<26} {:<16} {:>9} {:>15} {:>9} {:>7}\n", "step", "op", "output", "ms",
+             "MACs", "GFLOP/s", "% peak");
+  for (size_t s = 0; s < per_step.size(); ++s) {
+    const Step& st = p.steps()[s];
+    const double ms = median(per_step[s]);
+    const double gf = gflops(st.op->macs(), ms);
+    fmt::print("{:<34} {:<26} {:<16} {:>9.3f} {:>15} {:>9.1f} {:>6.1f}%\n", st.name,
+               describe(*st.op), dims_to_string(p.value(st.output).dims), ms,
+               with_commas(st.op->macs()), gf, peak > 0 ? 100 * gf / peak : 0.0);
+  }
+  fmt::print("\nlatency       median {:.3f} ms  min {:.3f}  max {:.3f}  ({} runs after {} warm-up)\n",
+             med, *mn, *mx, o.repeats, o.warmup);
+  fmt::print("throughput    {:.1f} images/s\n", med > 0 ? double(o.batch) * 1e3 / med : 0.0);
+  fmt::print("compute       {} MACs, {:.1f} GFLOP/s = {:.1f}% of the measured FMA peak "
+             "({:.1f} GFLOP/s on {} thread(s))\n",
+             with_commas(macs), gflops(macs, med), peak > 0 ? 100 * gflops(macs, med) / peak : 0.0,
+             peak, threads);
+  fmt::print("memory        {} bytes planned for activations, {} bytes of weights\n",
+             with_commas(ex.planned_bytes()), with_commas(ex.weight_bytes()));
+}
+
+void run_peak(bool json) {
+  const int threads = num_threads();
+  const double one = measure_fma_peak_gflops(1);
+  const double all = threads > 1 ? measure_fma_peak_gflops(threads) : one;
+  if (json) {
+    nlohmann::json j;
+    j["isa"] = isa_name(max_isa());
+    j["threads"] = threads;
+    j["peak_gflops_1_thread"] = one;
+    j["peak_gflops"] = all;
+    std::puts(j.dump(2).c_str());
+    return;
+  }
+  fmt::print("float32 FMA peak ({}): {:.1f} GFLOP/s on 1 thread, {:.1f} GFLOP/s on {}\n",
+             isa_name(max_isa()), one, all, threads);
+}
+
+}  // namespace
+
+void add_bench_commands(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  auto* cmd = app.add_subcommand("bench", "inference latency of a model, per layer, vs. peak");
+  cmd->add_option("model", o->model, "model name (see `xcept models`)")->required();
+  cmd->add_option("--batch", o->batch, "images per run")->capture_default_str();
+  cmd->add_option("--input-size", o->model_options.input_size, "input height and width");
+  cmd->add_option("--input-channels", o->model_options.input_channels, "input channels");
+  cmd->add_option("--classes", o->model_options.classes, "number of classes");
+  cmd->add_option("--alpha", o->model_options.alpha, "width multiplier")->capture_default_str();
+  cmd->add_option("--middle-repeats", o->model_options.middle_repeats,
+                  "Xception middle-flow blocks");
+  cmd->add_option("--seed", o->model_options.seed, "weights and input seed")->capture_default_str();
+  cmd->add_option("--precision", o->precision, "f32|bf16")->capture_default_str();
+  cmd->add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
+  cmd->add_option("--repeats", o->repeats, "timed runs")->capture_default_str();
+  cmd->add_flag("--no-fuse", o->no_fuse, "skip optimize() (no batch-norm folding or fusion)");
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o] { run_bench(*o); });
+
+  auto json = std::make_shared<bool>(false);
+  auto* peak = app.add_subcommand("peak", "measured float32 FMA peak of this machine");
+  peak->add_flag("--json", *json, "print JSON");
+  peak->callback([json] { run_peak(*json); });
+}
+
+}  // namespace xcept::cli

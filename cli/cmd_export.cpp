@@ -1,0 +1,86 @@
+// `xcept export`: a trained checkpoint, or a zoo model with random weights, as an ONNX
+// file (NCHW input, dynamic batch; see io/onnx/onnx_export.h).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "io/checkpoint.h"
+#include "io/onnx/onnx_export.h"
+#include "models/models.h"
+#include "train/model_config.h"
+
+namespace xcept::cli {
+
+namespace {
+
+struct ExportOptions {
+  std::string checkpoint, model, output;
+  models::ModelOptions model_options;
+  std::string mid_activation = "none", order = "dw-pw";
+};
+
+void run_export(ExportOptions& o) {
+  if (o.checkpoint.empty() == o.model.empty())
+    throw CLI::ValidationError("export", "give exactly one of --checkpoint and --model");
+  OnnxExportOptions eo;
+  std::string model_name;
+  nlohmann::json config;
+  Graph graph("");
+  if (!o.checkpoint.empty()) {
+    Checkpoint ck = read_checkpoint(o.checkpoint);
+    model_name = ck.meta.model;
+    config = ck.meta.model_config;
+    graph = models::build_model(model_name, model_options_from_json(config));
+    load_params(ck.params, graph.params(), o.checkpoint);
+    // The model expects inputs normalized as in training; say how, for the user.
+    if (auto it = ck.meta.extra.find("normalize"); it != ck.meta.extra.end() && !it->is_null())
+      eo.metadata.emplace_back("xcept.normalize", it->dump());
+    eo.doc = fmt::format("{} from checkpoint {} (epoch {})", model_name, o.checkpoint,
+                         ck.meta.epoch);
+  } else {
+    models::ModelOptions& mo = o.model_options;
+    mo.mid_activation = parse_activation(o.mid_activation);
+    if (o.order == "pw-dw") mo.order = SeparableOrder::pointwise_depthwise;
+    else if (o.order != "dw-pw") throw CLI::ValidationError("--order", "must be dw-pw or pw-dw");
+    model_name = o.model;
+    config = model_options_to_json(mo);
+    graph = models::build_model(model_name, mo);
+    eo.doc = fmt::format("{} with random weights (seed {})", model_name, mo.seed);
+  }
+  eo.metadata.emplace_back("xcept.model", model_name);
+  eo.metadata.emplace_back("xcept.model_config", config.dump());
+  eo.metadata.emplace_back("xcept.input_layout", "NCHW");
+  onnx::ModelProto model = export_onnx(graph, eo);
+  save_onnx(model, o.output);
+  const Dims& in = graph.node_dims(0);
+  fmt::print("{}: {} ({} nodes, {} initializers), input {} [batch, {}, {}, {}], opset {}\n",
+             o.output, model_name, model.graph().node_size(), model.graph().initializer_size(),
+             eo.input_name, in.size() == 3 ? in[2] : in[0], in.size() == 3 ? in[0] : 1,
+             in.size() == 3 ? in[1] : 1, kOnnxExportOpset);
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app) {
+  auto o = std::make_shared<ExportOptions>();
+  models::ModelOptions& mo = o->model_options;
+  auto* cmd = app.add_subcommand("export", "write a checkpoint or a zoo model as ONNX (NCHW)");
+  cmd->add_option("--checkpoint,-c", o->checkpoint, "checkpoint file to export");
+  cmd->add_option("--model,-m", o->model, "zoo model to export with random weights");
+  cmd->add_option("--output,-o", o->output, "the .onnx file to write")->required();
+  cmd->add_option("--input-size", mo.input_size, "(--model) input height and width");
+  cmd->add_option("--input-channels", mo.input_channels, "(--model) input channels");
+  cmd->add_option("--classes", mo.classes, "(--model) number of classes");
+  cmd->add_option("--alpha", mo.alpha, "(--model) width multiplier");
+  cmd->add_option("--mid-activation", o->mid_activation, "(--model) none|relu|elu");
+  cmd->add_option("--order", o->order, "(--model) dw-pw or pw-dw");
+  cmd->add_flag("--no-residual{false}", mo.residual, "(--model) no residual connections");
+  cmd->add_option("--middle-repeats", mo.middle_repeats, "(--model) Xception middle blocks");
+  cmd->add_option("--module", mo.inception_module, "(--model) v3|simplified|extreme");
+  cmd->add_option("--seed", mo.seed, "(--model) weight initialization seed");
+  cmd->callback([o] { run_export(*o); });
+}
+
+}  // namespace xcept::cli

@@ -1,0 +1,61 @@
+// An ONNX model -> an inference Program, compiled for the concrete shapes of its inputs.
+//
+// Constants: initializers and Constant nodes are constants, and every node whose inputs
+// are all constants is evaluated at import time (this folds the Shape/Gather/Concat/
+// Reshape arithmetic exporters emit). Slots that parameterize an op (Conv W and B, batch
+// norm statistics, Reshape shape, Pad pads, Clip bounds, Gather indices, Slice starts...)
+// must be constant. A graph input that is not an initializer is a runtime input of the
+// program; when the caller also supplies its value (the conformance runner and `xcept
+// run` do, from the input files), that value serves wherever a constant is required, e.g.
+// ONNX node tests that pass Conv weights as graph inputs. Integer graph inputs must be
+// supplied and are constants only.
+//
+// Layout: ONNX is NCHW; convolution-family ops run NHWC. Each value carries a layout tag;
+// the first convolution-family op converts to NHWC, layout-agnostic ops keep it, and
+// layout-sensitive ops (Reshape, Flatten, Transpose, Softmax, Gather, outputs...) get a
+// Transpose back to NCHW first. See docs/architecture.md, "ONNX".
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "io/onnx/onnx_tensor.h"
+#include "onnx/onnx_pb.h"
+#include "runtime/program.h"
+
+namespace xcept {
+
+// An operator, attribute or data type the importer does not handle (as opposed to a
+// malformed model): the conformance runner skips these.
+class OnnxUnsupported : public Error {
+ public:
+  using Error::Error;
+};
+
+// One non-initializer graph input, in graph order: its dims, and optionally its value.
+struct OnnxInput {
+  Dims dims;
+  const HostTensor* value = nullptr;  // not owned; needed for integer inputs
+};
+
+struct OnnxImportOptions {
+  std::string model_name = "model";  // starts error messages (usually the path)
+  std::string base_dir;              // for external data; empty refuses it
+};
+
+// The program's inputs are the float graph inputs (in graph order, NCHW as ONNX gives
+// them); its outputs the graph outputs in NCHW. Unoptimized: call optimize() after.
+// Throws xcept::Error naming the node (type and name) for an unsupported operator or
+// attribute, and the value for dangling inputs, cycles and duplicate outputs.
+Program import_onnx(const onnx::ModelProto& model, const std::vector<OnnxInput>& inputs,
+                    const OnnxImportOptions& options = {});
+
+// Convenience: every input supplied (values double as constants where needed).
+Program import_onnx(const onnx::ModelProto& model, const std::vector<HostTensor>& inputs,
+                    const OnnxImportOptions& options = {});
+
+// Names of the non-initializer graph inputs, in graph order (what `inputs` lists).
+std::vector<std::string> onnx_graph_input_names(const onnx::ModelProto& model);
+
+}  // namespace xcept

@@ -1,0 +1,49 @@
+// What a forward kernel applies to its output while the tile is still in cache:
+//   y = act(conv(x, w) + bias + addend)
+// bias per output channel, addend a tensor laid out like y (a residual branch), then an
+// elementwise activation. Fusing it saves one or two full passes over y per layer.
+// Kernels define this themselves (they know no graph); runtime/ops/act.h maps onto it.
+#pragma once
+
+#include <cstdint>
+
+namespace xcept {
+
+// relu: max(0, v); clip: min(max(v, a), b) (relu6 is clip 0..6);
+// elu: v > 0 ? v : a * (e^v - 1); leaky_relu: v > 0 ? v : a * v.
+enum class ActKind { none, relu, clip, elu, leaky_relu };
+
+const char* act_kind_name(ActKind k);
+
+struct ConvEpilogue {
+  const float* bias = nullptr;    // [m] or null
+  const float* addend = nullptr;  // dense like y ([n][ho][wo][m]) or null; must not overlap y
+  ActKind act = ActKind::none;
+  float a = 0.f, b = 0.f;         // activation parameters (see ActKind)
+
+  ConvEpilogue() = default;
+  // A bias alone converts implicitly: training code, which never fuses, passes a bias
+  // pointer (or nullptr) where an epilogue is expected.
+  ConvEpilogue(const float* bias_) : bias(bias_) {}  // NOLINT(google-explicit-constructor)
+  ConvEpilogue(const float* bias_, const float* addend_, ActKind act_, float a_ = 0.f,
+               float b_ = 0.f)
+      : bias(bias_), addend(addend_), act(act_), a(a_), b(b_) {}
+
+  // Anything beyond the bias (which kernels fold into their accumulators).
+  bool has_post() const { return addend != nullptr || act != ActKind::none; }
+};
+
+// The GEMM form, for C [m x n]: C = act(A*B + beta*C + bias[j] + addend[i*ld_addend + j]).
+struct GemmEpilogue {
+  const float* bias = nullptr;    // [n] or null
+  const float* addend = nullptr;  // [m x n] with row stride ld_addend, or null
+  int64_t ld_addend = 0;
+  ActKind act = ActKind::none;
+  float a = 0.f, b = 0.f;
+};
+
+// Throws xcept::Error naming `where` when the parameters make no sense (clip a > b,
+// NaN parameters).
+void check_epilogue(const char* where, ActKind act, float a, float b);
+
+}  // namespace xcept

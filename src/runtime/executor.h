@@ -1,0 +1,71 @@
+// Runs a Program. Construction plans every intermediate buffer once (liveness over the
+// step order, first-fit in one arena, in-place reuse for elementwise steps), so running
+// allocates nothing but outputs.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "runtime/program.h"
+
+namespace xcept {
+
+struct StepTiming {
+  double ms = 0;  // last run
+};
+
+// Arithmetic the steps run in: f32, or bf16 multiplies with f32 accumulation where an op
+// has a bf16 kernel (Op::prepare); refused on CPUs without AVX512_BF16.
+enum class Precision { f32, bf16 };
+const char* precision_name(Precision p);  // "f32", "bf16"
+// Inverse of precision_name; throws xcept::Error naming the bad value.
+Precision parse_precision(std::string_view name);
+
+struct ExecutorOptions {
+  Precision precision = Precision::f32;
+  // Fill the arena with NaN before every run (tests): a step reading bytes no step wrote
+  // in this run, or that a later value overwrote, yields NaN instead of a stale number.
+  bool poison_arena = false;
+};
+
+// Where the planner put one intermediate value: bytes [offset, offset + bytes) of the
+// arena, live from the step that writes it to the last step that reads it (inputs are
+// written at step -1, outputs read at step steps().size()). Values sharing a buffer
+// (in-place steps) have the same offset.
+struct PlannedValue {
+  ValueId value = -1;
+  int64_t offset = 0, bytes = 0;
+  int first_step = 0, last_step = 0;
+};
+
+class Executor {
+ public:
+  explicit Executor(Program program, const ExecutorOptions& options = {});
+  ~Executor();
+  Executor(Executor&&) noexcept;
+  Executor& operator=(Executor&&) noexcept;
+
+  // Inputs in program().inputs() order, dims as declared (throws naming the input if not).
+  // Returns the outputs in program().outputs() order.
+  std::vector<Tensor> run(const std::vector<const Tensor*>& inputs);
+
+  const Program& program() const;
+  // Peak bytes of the planned arena (intermediate values), excluding weights.
+  int64_t planned_bytes() const;
+  // Bytes held by constants and op parameters.
+  int64_t weight_bytes() const;
+
+  // Every planned (non-constant, used) value: what tests check for overlaps.
+  const std::vector<PlannedValue>& plan() const;
+
+  // When on, run() records per-step wall time into step_ms().
+  void set_profiling(bool on);
+  const std::vector<double>& step_ms() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xcept

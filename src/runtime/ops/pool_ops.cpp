@@ -1,0 +1,91 @@
+// Pool2dOp and GlobalAvgPoolOp on NHWC maps: every loop runs over contiguous channels.
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+#include "core/threadpool.h"
+#include "runtime/ops/core_ops.h"
+
+namespace xcept {
+
+Pool2dOp::Pool2dOp(PoolKind kind, const ConvShape& window, bool count_include_pad)
+    : kind_(kind), window_(window), count_include_pad_(count_include_pad) {
+  if (window_.m != window_.c)
+    fail("{}: pooling window {} must keep the channels", type(), window_.to_string());
+}
+
+Dims Pool2dOp::output_dims(const std::string& step, std::span<const Dims> in) const {
+  const Dims x{window_.n, window_.h, window_.w, window_.c};
+  if (in.size() != 1) fail("{}: {} takes 1 input, got {}", step, type(), in.size());
+  if (in[0] != x)
+    fail("{}: {} input is {}, the window was built for {}", step, type(), dims_to_string(in[0]),
+         dims_to_string(x));
+  return {window_.n, window_.ho, window_.wo, window_.c};
+}
+
+void Pool2dOp::run(std::span<const ConstView> in, const MutView& out) const {
+  const ConvShape& s = window_;
+  const int64_t c = s.c;
+  const float* x = in[0].data;
+  const bool is_max = kind_ == PoolKind::max;
+  // One output row (wo pixels of c channels) per task.
+  parallel_for(s.n * s.ho, 1, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t img = r / s.ho, oy = r % s.ho;
+      for (int64_t ox = 0; ox < s.wo; ++ox) {
+        float* y = out.data + (r * s.wo + ox) * c;
+        std::fill(y, y + c, is_max ? -std::numeric_limits<float>::infinity() : 0.0f);
+        int64_t taps = 0;
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = oy * s.stride_h - s.pad_top + ky * s.dilation_h;
+          if (iy < 0 || iy >= s.h) continue;
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ix = ox * s.stride_w - s.pad_left + kx * s.dilation_w;
+            if (ix < 0 || ix >= s.w) continue;
+            const float* xp = x + ((img * s.h + iy) * s.w + ix) * c;
+            ++taps;
+            if (is_max)
+              for (int64_t j = 0; j < c; ++j) y[j] = std::max(y[j], xp[j]);
+            else
+              for (int64_t j = 0; j < c; ++j) y[j] += xp[j];
+          }
+        }
+        if (!is_max) {
+          const float inv = 1.0f / float(count_include_pad_ ? s.kh * s.kw : std::max<int64_t>(taps, 1));
+          for (int64_t j = 0; j < c; ++j) y[j] *= inv;
+        }
+      }
+    }
+  });
+}
+
+Dims GlobalAvgPoolOp::output_dims(const std::string& step, std::span<const Dims> in) const {
+  if (in.size() != 1) fail("{}: GlobalAvgPool takes 1 input, got {}", step, in.size());
+  if (in[0].size() != 4)
+    fail("{}: GlobalAvgPool expects a 4-D NHWC input, got {}", step, dims_to_string(in[0]));
+  if (keep_dims_) return {in[0][0], 1, 1, in[0][3]};
+  return {in[0][0], in[0][3]};
+}
+
+void GlobalAvgPoolOp::run(std::span<const ConstView> in, const MutView& out) const {
+  const Dims& d = *in[0].dims;
+  const int64_t n = d[0], hw = d[1] * d[2], c = d[3];
+  const float inv = 1.0f / float(hw);
+  // Channel blocks as tasks too: the batch alone leaves cores idle at batch 1.
+  constexpr int64_t kBlock = 256;
+  const int64_t blocks = (c + kBlock - 1) / kBlock;
+  parallel_for(n * blocks, 1, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      const int64_t img = t / blocks, c0 = (t % blocks) * kBlock, c1 = std::min(c, c0 + kBlock);
+      float* y = out.data + img * c;
+      std::fill(y + c0, y + c1, 0.0f);
+      const float* x = in[0].data + img * hw * c;
+      for (int64_t p = 0; p < hw; ++p)
+        for (int64_t j = c0; j < c1; ++j) y[j] += x[p * c + j];
+      for (int64_t j = c0; j < c1; ++j) y[j] *= inv;
+    }
+  });
+}
+
+}  // namespace xcept
