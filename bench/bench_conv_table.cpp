@@ -1,9 +1,11 @@
 // Every convolution row of the kernel table (forward, backward data, backward filter)
-// on the Xception and MobileNet layers it accepts. GFLOP/s counts 2 FLOP per MAC.
+// on the Xception and MobileNet layers it accepts (GFLOP/s counts 2 FLOP per MAC), and
+// the pooling rows on Xception's maxpools.
 // Run: build/xcept_bench --benchmark_filter=conv2d_fwd
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "analysis/conv_cost.h"
@@ -50,6 +52,23 @@ const bool registered = [] {
     auto dw = filled(s.weight_numel(), 0), db = filled(s.m, 0);
     for (auto _ : st) r.fn(s, x.data(), dy.data(), dw.data(), db.data());
   });
+  // Pooling rows on Xception's 3x3 stride-2 maxpools (entry and exit flow).
+  for (const Pool2dFwdKernel& row : pool2d_fwd_kernels()) {
+    if (row.is_reference() || !isa_available(row.isa)) continue;
+    for (auto [hw, c] : {std::pair<int64_t, int64_t>{147, 128}, {74, 256}, {37, 728}, {19, 1024}}) {
+      ConvParams p;
+      p.out_channels = p.groups = c;
+      p.kernel_h = p.kernel_w = 3;
+      p.stride_h = p.stride_w = 2;
+      p.padding = Padding::same();
+      const ConvShape s = make_conv_shape("maxpool", 1, hw, hw, c, p);
+      const std::string name = "pool2d_fwd/" + std::string(row.name) + "/" + s.to_string();
+      benchmark::RegisterBenchmark(name.c_str(), [&row, s](benchmark::State& st) {
+        auto x = filled(s.input_numel(), 0.5f), y = filled(s.output_numel(), 0);
+        for (auto _ : st) row.fn(s, PoolMode::max, x.data(), y.data());
+      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+  }
   return true;
 }();
 

@@ -96,6 +96,7 @@ const bool registered = [] {
     if (row.is_reference() || !isa_available(row.isa)) continue;  // _ref is too slow to time
     for (const NamedGemm& g : kShapes)
       for (int threads : {1, 2}) {
+        if (!row.supports(gemm_shape(g))) continue;
         std::string name = std::string("gemm/") + row.name + "/" + g.name + "/threads:" +
                            std::to_string(threads);
         benchmark::RegisterBenchmark(name.c_str(), [&row, s = gemm_shape(g), threads](benchmark::State& st) {

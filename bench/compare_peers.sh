@@ -3,10 +3,12 @@
 # exports) and PyTorch (eager, TorchScript-frozen, optimize_for_inference; the same
 # architectures rebuilt in torch, random weights). Run by hand, not in CI.
 #
-#   bench/compare_peers.sh [--models "xception mobilenet"] [--batches "1 8"]
+#   bench/compare_peers.sh [--models "xception mobilenet conv-mobilenet"] [--batches "1 8"]
 #                          [--threads "1 2"] [--repeats 10] [--warmup 2] [--out DIR]
-#                          [--xcept PATH] [--no-torch] [--no-ort]
+#                          [--xcept PATH] [--xcept-precision f32|bf16] [--no-torch] [--no-ort]
 #
+# --xcept-precision bf16 times xcept's opt-in bfloat16 path (`xcept bench --precision
+# bf16`); the peers always run float32.
 # Prints a table of median milliseconds per batch and each peer's ratio to xcept
 # (peer / xcept: above 1 means xcept is faster). A missing peer (node, onnxruntime-node
 # in bench/peers, /usr/bin/python3 with torch) is skipped with a message. Raw JSON lines
@@ -17,7 +19,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 peers="$root/bench/peers"
 
 models="xception mobilenet" batches="1 8" threads_list="1 2" repeats=10 warmup=2
-out="" xcept="${XCEPT:-}" use_torch=1 use_ort=1
+out="" xcept="${XCEPT:-}" xcept_precision=f32 use_torch=1 use_ort=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift 2 ;;
@@ -27,9 +29,10 @@ while [ $# -gt 0 ]; do
     --warmup) warmup="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --xcept) xcept="$2"; shift 2 ;;
+    --xcept-precision) xcept_precision="$2"; shift 2 ;;
     --no-torch) use_torch=0; shift ;;
     --no-ort) use_ort=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "compare_peers.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -57,10 +60,10 @@ if [ "$use_torch" = 1 ] && ! "$py" -c 'import torch' 2> /dev/null; then
   echo "skipping PyTorch: $py cannot import torch"; use_torch=0
 fi
 
-echo "xcept: $xcept   results: $results"
+echo "xcept: $xcept (precision $xcept_precision)   results: $results"
 echo "load before: $(uptime)"
 
-input_size() { case "$1" in xception) echo 299 ;; mobilenet) echo 224 ;; *) echo 0 ;; esac; }
+input_size() { case "$1" in xception) echo 299 ;; mobilenet|conv-mobilenet) echo 224 ;; *) echo 0 ;; esac; }
 
 # Appends one JSON line with the fields the table needs.
 record() { # runtime model batch threads json
@@ -90,7 +93,8 @@ for model in $models; do
     for t in $threads_list; do
       echo "== $model ${size}x${size} batch $batch threads $t"
       if j="$("$xcept" bench "$model" --batch "$batch" --threads "$t" --input-size "$size" \
-                --warmup "$warmup" --repeats "$repeats" --json 2> "$out/xcept.err")"; then
+                --precision "$xcept_precision" --warmup "$warmup" --repeats "$repeats" --json \
+                2> "$out/xcept.err")"; then
         record xcept "$model" "$batch" "$t" "$j"
       else
         echo "  xcept bench failed: $(tail -1 "$out/xcept.err")"
@@ -119,8 +123,9 @@ for model in $models; do
 done
 
 echo "load after: $(uptime)"
-"$py" - "$results" << 'EOF'
+"$py" - "$results" "$xcept_precision" << 'EOF'
 import json, sys
+precision = sys.argv[2]
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 peers = ["ort", "torch-eager", "torch-frozen", "torch-optimized"]
 keys = sorted({(r["model"], r["batch"], r["threads"]) for r in rows},
@@ -129,11 +134,11 @@ ms = {(r["model"], r["batch"], r["threads"], r["runtime"]): r["median_ms"] for r
 def cell(v): return f"{v:10.1f}" if isinstance(v, (int, float)) else f"{'-':>10}"
 def ratio(p, x): return f"{p / x:7.2f}" if isinstance(p, (int, float)) and isinstance(x, (int, float)) and x > 0 else f"{'-':>7}"
 print()
-print("median ms per batch; ratio = peer / xcept (> 1: xcept faster)")
-print(f"{'model':<10} {'batch':>5} {'thr':>3} {'xcept':>10} " + " ".join(f"{p:>15}" for p in peers)
+print(f"median ms per batch; xcept in {precision}, peers in f32; ratio = peer / xcept (> 1: xcept faster)")
+print(f"{'model':<14} {'batch':>5} {'thr':>3} {'xcept':>10} " + " ".join(f"{p:>15}" for p in peers)
       + "  " + " ".join(f"{p[:7]:>7}" for p in peers))
 for m, b, t in keys:
     x = ms.get((m, b, t, "xcept"))
-    print(f"{m:<10} {b:>5} {t:>3} {cell(x)} " + " ".join(f"{cell(ms.get((m, b, t, p))):>15}" for p in peers)
+    print(f"{m:<14} {b:>5} {t:>3} {cell(x)} " + " ".join(f"{cell(ms.get((m, b, t, p))):>15}" for p in peers)
           + "  " + " ".join(ratio(ms.get((m, b, t, p)), x) for p in peers))
 EOF

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "cli/commands.h"
@@ -18,7 +19,9 @@
 #include "runtime/executor.h"
 #include "runtime/lower_graph.h"
 #include "runtime/optimize.h"
+#include "runtime/output_error.h"
 #include "runtime/ops/core_ops.h"
+#include "runtime/ops/dwpw_conv2d_op.h"
 
 namespace xcept::cli {
 
@@ -30,7 +33,7 @@ struct BenchOptions {
   int64_t batch = 1;
   std::string precision = "f32";
   int warmup = 2, repeats = 10;
-  bool json = false, no_fuse = false;
+  bool json = false, no_fuse = false, no_dw_pw_fusion = false;
 };
 
 double median(std::vector<double> v) {
@@ -40,17 +43,29 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// " dw3x3/2": a convolution's window and stride.
+std::string conv_window(const ConvShape& sh) {
+  const char* kind = sh.is_depthwise() && sh.c > 1 ? "dw" : sh.groups > 1 ? "g" : "";
+  std::string s = fmt::format(" {}{}x{}", kind, sh.kh, sh.kw);
+  if (sh.stride_h > 1 || sh.stride_w > 1) s += fmt::format("/{}", sh.stride_h);
+  return s;
+}
+
 // "Conv2d dw3x3/2 +add +relu6": what a step runs, with what it fused.
+// "DwPw dw3x3+relu6 1x1 +relu6": a fused pair (DwPwConv2d), the depthwise act first.
 std::string describe(const Op& op) {
-  std::string s = op.type();
+  std::string s = dynamic_cast<const DwPwConv2dOp*>(&op) ? "DwPw" : op.type();
   Act act;
   if (auto* c = dynamic_cast<const Conv2dOp*>(&op)) {
-    const ConvShape& sh = c->shape();
-    const char* kind = sh.is_depthwise() && sh.c > 1 ? "dw" : sh.groups > 1 ? "g" : "";
-    s += fmt::format(" {}{}x{}", kind, sh.kh, sh.kw);
-    if (sh.stride_h > 1 || sh.stride_w > 1) s += fmt::format("/{}", sh.stride_h);
+    s += conv_window(c->shape());
     if (c->with_addend()) s += " +add";
     act = c->act();
+  } else if (auto* f = dynamic_cast<const DwPwConv2dOp*>(&op)) {
+    s += conv_window(f->depthwise().shape());
+    if (!f->depthwise().act().is_none()) s += fmt::format("+{}", act_name(f->depthwise().act()));
+    s += conv_window(f->pointwise().shape());
+    if (f->pointwise().with_addend()) s += " +add";
+    act = f->pointwise().act();
   } else if (auto* d = dynamic_cast<const DenseOp*>(&op)) {
     act = d->act();
   } else if (auto* b = dynamic_cast<const BinaryOp*>(&op)) {
@@ -68,15 +83,28 @@ void run_bench(BenchOptions& o) {
   const int threads = num_threads();
 
   Graph g = models::build_model(o.model, o.model_options);
-  Program program = lower_graph(g, o.batch);
-  if (!o.no_fuse) optimize(program);
-  Executor ex(std::move(program), eo);
+  auto compile = [&](const ExecutorOptions& options) {
+    Program program = lower_graph(g, o.batch);
+    OptimizeOptions opt;
+    opt.fuse_depthwise_pointwise = !o.no_dw_pw_fusion;
+    if (!o.no_fuse) optimize(program, opt);
+    return Executor(std::move(program), options);
+  };
+  Executor ex = compile(eo);
   const Program& p = ex.program();
   const Dims& in_dims = p.value(p.inputs().at(0)).dims;
   Tensor x(in_dims);
   std::mt19937 rng(uint32_t(o.model_options.seed));
   std::uniform_real_distribution<float> u(0.f, 1.f);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+
+  // A reduced precision is also run once in f32 on the same input: how far its outputs move.
+  std::optional<OutputError> vs_f32;
+  if (eo.precision != Precision::f32) {
+    const std::vector<Tensor> got = ex.run({&x});
+    const std::vector<Tensor> want = compile(ExecutorOptions{}).run({&x});
+    vs_f32 = output_error(got.at(0), want.at(0));
+  }
 
   for (int i = 0; i < o.warmup; ++i) ex.run({&x});
   ex.set_profiling(true);
@@ -112,6 +140,12 @@ void run_bench(BenchOptions& o) {
     j["gflops"] = gflops(macs, med);
     j["peak_gflops"] = peak;
     j["percent_of_peak"] = peak > 0 ? 100 * gflops(macs, med) / peak : 0.0;
+    j["precision_run"] = precision_name(ex.precision());
+    if (vs_f32) {
+      j["rel_error_vs_f32"] = vs_f32->max_rel;
+      j["rel_l2_error_vs_f32"] = vs_f32->mean_rel_l2;
+      j["top1_agreement_vs_f32"] = vs_f32->top1_agreement;
+    }
     j["planned_bytes"] = ex.planned_bytes();
     j["weight_bytes"] = ex.weight_bytes();
     j["layers"] = nlohmann::json::array();
@@ -119,9 +153,12 @@ void run_bench(BenchOptions& o) {
       const Step& st = p.steps()[s];
       const double ms = median(per_step[s]);
       auto* conv = dynamic_cast<const Conv2dOp*>(st.op.get());
+      auto* fused = dynamic_cast<const DwPwConv2dOp*>(st.op.get());
       j["layers"].push_back({{"name", st.name},
                              {"type", describe(*st.op)},
-                             {"kernel", conv ? conv->kernel_name() : ""},
+                             {"kernel", conv    ? std::string(conv->kernel_name())
+                                        : fused ? fused->kernel_name()
+                                                : std::string()},
                              {"output", p.value(st.output).dims},
                              {"ms", ms},
                              {"macs", st.op->macs()},
@@ -152,6 +189,11 @@ void run_bench(BenchOptions& o) {
              peak, threads);
   fmt::print("memory        {} bytes planned for activations, {} bytes of weights\n",
              with_commas(ex.planned_bytes()), with_commas(ex.weight_bytes()));
+  if (vs_f32)
+    fmt::print("vs f32        max|a-b|/max|b| {:.3g}, mean ||a-b||/||b|| {:.3g}, same top-1 on "
+               "{:.0f}% of the batch{}\n",
+               vs_f32->max_rel, vs_f32->mean_rel_l2, 100 * vs_f32->top1_agreement,
+               ex.precision() == Precision::f32 ? " (ran as f32: no AVX512_BF16)" : "");
 }
 
 void run_peak(bool json) {
@@ -189,6 +231,8 @@ void add_bench_commands(CLI::App& app) {
   cmd->add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "timed runs")->capture_default_str();
   cmd->add_flag("--no-fuse", o->no_fuse, "skip optimize() (no batch-norm folding or fusion)");
+  cmd->add_flag("--no-dw-pw-fusion", o->no_dw_pw_fusion,
+                "optimize() without the depthwise-pointwise fusion (DwPwConv2d)");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o] { run_bench(*o); });
 

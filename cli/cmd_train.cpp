@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "train/evaluate_runtime.h"
 #include "train/trainer.h"
 
 namespace xcept::cli {
@@ -99,11 +100,45 @@ void run_train(TrainOptions& o) {
 
 struct EvalOptions {
   std::string checkpoint, data = "/usr/share/datasets/fashion-mnist";
+  std::string precision;  // empty: the training graph's forward; else through the runtime
   int64_t batch_size = 256, limit = 0;
   bool json = false;
 };
 
+void run_eval_runtime(const EvalOptions& o) {
+  const Precision precision = parse_precision(o.precision);  // before any loading
+  RuntimeEvalResult r =
+      evaluate_checkpoint_runtime(o.checkpoint, o.data, precision, o.batch_size, o.limit);
+  if (o.json) {
+    nlohmann::json j = {{"accuracy", r.result.accuracy},
+                        {"loss", r.result.loss},
+                        {"images", r.result.images},
+                        {"precision", precision_name(r.precision)},
+                        {"precision_run", precision_name(r.precision_run)}};
+    if (r.f32) {
+      j["accuracy_f32"] = r.f32->accuracy;
+      j["loss_f32"] = r.f32->loss;
+      j["top1_agreement"] = r.top1_agreement;
+      j["accuracy_delta_points"] = r.accuracy_delta_points;
+    }
+    std::puts(j.dump().c_str());
+    return;
+  }
+  fmt::print("{}: accuracy {:.2f}%  loss {:.4f}  on {} test images of {} (runtime, {}{})\n",
+             o.checkpoint, 100 * r.result.accuracy, r.result.loss, r.result.images, o.data,
+             precision_name(r.precision),
+             r.precision_run != r.precision
+                 ? fmt::format(" ran as {}: no AVX512_BF16", precision_name(r.precision_run))
+                 : "");
+  if (r.f32)
+    fmt::print("f32 runtime: accuracy {:.2f}%  loss {:.4f}; same top-1 class on {:.2f}% of the "
+               "images; accuracy moves {:+.2f} points\n",
+               100 * r.f32->accuracy, r.f32->loss, 100 * r.top1_agreement,
+               r.accuracy_delta_points);
+}
+
 void run_eval(const EvalOptions& o) {
+  if (!o.precision.empty()) return run_eval_runtime(o);
   EvalResult r = evaluate_checkpoint(o.checkpoint, o.data, o.batch_size, o.limit);
   if (o.json) {
     nlohmann::json j = {{"accuracy", r.accuracy}, {"loss", r.loss}, {"images", r.images}};
@@ -160,7 +195,10 @@ void add_train_commands(CLI::App& app) {
   ev->add_option("--data,-d", e->data, "dataset folder")->capture_default_str();
   ev->add_option("--batch-size,-b", e->batch_size)->capture_default_str();
   ev->add_option("--limit", e->limit, "first N test images only");
-  ev->add_flag("--json", e->json, "print {\"accuracy\", \"loss\", \"images\"}");
+  ev->add_option("--precision", e->precision,
+                 "f32|bf16: evaluate through the inference runtime (bf16 also runs f32 and "
+                 "reports top-1 agreement and the accuracy change)");
+  ev->add_flag("--json", e->json, "print {\"accuracy\", \"loss\", \"images\", ...}");
   ev->callback([e] { run_eval(*e); });
 }
 

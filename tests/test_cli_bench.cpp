@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli_test_support.h"
+#include "core/cpu_features.h"
 
 using xcept::test::CliRun;
 using xcept::test::run_cli;
@@ -51,4 +52,34 @@ TEST(CliBench, TableAndErrors) {
   r = run_cli("peak --json --threads 1", false);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_GT(nlohmann::json::parse(r.out)["peak_gflops"].get<double>(), 0);
+}
+
+TEST(CliBench, Bf16ReportsItsErrorAgainstF32) {
+  CliRun r = run_cli("bench mini-mobilenet --precision bf16 --repeats 1 --warmup 0 --json --threads 1",
+                     false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  for (const char* key : {"rel_error_vs_f32", "rel_l2_error_vs_f32", "top1_agreement_vs_f32",
+                          "precision_run"})
+    ASSERT_TRUE(j.contains(key)) << key;
+  if (xcept::cpu_has_avx512_bf16() && xcept::isa_available(xcept::Isa::avx512)) {
+    EXPECT_EQ(j["precision_run"], "bf16");  // the CPU can: it must not fall back silently
+  }
+  const double max_rel = j["rel_error_vs_f32"].get<double>();
+  const double rel_l2 = j["rel_l2_error_vs_f32"].get<double>();
+  if (j["precision_run"] == "bf16") {  // bf16 rounding moves outputs, but only a little
+    EXPECT_GT(max_rel, 0);
+    EXPECT_LT(max_rel, 0.05);
+    EXPECT_GT(rel_l2, 0);
+    EXPECT_LT(rel_l2, 0.05);
+  } else {  // no AVX512_BF16 (or XCEPT_MAX_ISA below avx512): bf16 ran as f32
+    EXPECT_EQ(max_rel, 0);
+    EXPECT_EQ(rel_l2, 0);
+  }
+  r = run_cli("bench mini-mobilenet --precision bf16 --repeats 1 --warmup 0 --threads 1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("max|a-b|/max|b|"), std::string::npos) << r.out;
+  r = run_cli("bench mini-mobilenet --repeats 1 --warmup 0 --json --threads 1", false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).contains("rel_error_vs_f32"));  // f32: nothing to compare
 }

@@ -36,6 +36,15 @@ ConvShape conv1x1(int64_t n, int64_t h, int64_t w, int64_t c, int64_t m) {
   return make_conv_shape("fast_paths", n, h, w, c, p);
 }
 
+// Xception's shortcut: 1x1, stride 2 (the prepacked strided-pointwise path).
+ConvShape conv1x1_strided(int64_t n, int64_t h, int64_t w, int64_t c, int64_t m, Padding pad) {
+  ConvParams p;
+  p.out_channels = m;
+  p.stride_h = p.stride_w = 2;
+  p.padding = pad;
+  return make_conv_shape("fast_paths", n, h, w, c, p);
+}
+
 std::vector<float> reference(const ConvShape& s, const float* x, const float* w,
                              const ConvEpilogue& ep) {
   std::vector<float> y(s.output_numel());
@@ -212,7 +221,9 @@ TEST(Bf16, GemmMatchesReference) {
 TEST(Conv2dPrepacked, F32PicksDispatchRowAndMatches) {
   const ConvShape shapes[] = {conv3x3(1, 11, 11, 24, 20, Padding::same()),
                               conv3x3(1, 23, 24, 16, 17, Padding::same()),
-                              conv1x1(1, 7, 5, 33, 40), conv3x3(1, 8, 8, 3, 8, Padding::same())};
+                              conv1x1(1, 7, 5, 33, 40), conv3x3(1, 8, 8, 3, 8, Padding::same()),
+                              conv1x1_strided(1, 9, 9, 40, 33, Padding::same()),
+                              conv1x1_strided(2, 19, 10, 17, 72, Padding::valid())};
   for (const ConvShape& s : shapes) {
     auto x = test::random_vector<float>(s.input_numel(), 7);
     auto w = test::random_vector<float>(s.weight_numel(), 8);

@@ -4,6 +4,8 @@
 // A new kernel needs no new test: its table row brings it here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <random>
 #include <string>
@@ -94,6 +96,10 @@ std::vector<ConvShape> conv_cases() {
   add(5, 728, 728, 1, 1, 1, Padding::valid());    // Xception middle-flow pointwise
   add(9, 728, 728, 3, 2, 728, Padding::same());   // stride-2 depthwise, odd size
   add(11, 3, 32, 3, 2, 1, Padding::valid());      // stem
+  add(9, 64, 131, 1, 2, 1, Padding::same());      // stride-2 shortcut, odd size
+  add(12, 3, 32, 3, 2, 1, Padding::same());       // MobileNet's stem (padding at the end)
+  add(10, 4, 64, 5, 1, 1, Padding::same());       // few channels, 4 output vectors
+  add(13, 1, 48, 3, 3, 1, Padding::explicit_(2, 0, 3, 1));  // 3 output vectors, stride 3
   add(7, 17, 34, 3, 1, 17, Padding::same());      // depthwise multiplier 2
   add(6, 24, 36, 3, 2, 12, Padding::same());      // grouped
   add(46, 64, 64, 3, 1, 1, Padding::same());      // 12x12 Winograd tiles, the last partial
@@ -256,6 +262,7 @@ TEST_P(GemmDifferential, MatchesReference) {
     GemmShape s;
     s.m = dim(), s.n = dim(), s.k = dim();
     if (i == 0) s.m = 300, s.n = 700, s.k = 520;  // crosses cache-block boundaries
+    if (i == 4 || i == 9) s.m = 1, s.n = 1000, s.k = 300;  // Dense at batch 1; partial block
     s.trans_a = i % 2, s.trans_b = (i / 2) % 2;
     int64_t pad = i % 3;  // leading dimensions wider than the matrix
     s.lda = (s.trans_a ? s.m : s.k) + pad;
@@ -287,6 +294,92 @@ TEST_P(GemmDifferential, MatchesReference) {
   }
 }
 
+// Pooling windows: 1x1 to 3x3 and 2x3, strides 1-3, dilation 1-2, every padding mode
+// (windows wholly in the padding included), channel counts off every vector width.
+std::vector<ConvShape> pool_cases() {
+  std::vector<ConvShape> cases;
+  std::mt19937 rng(20261130);
+  auto pick = [&](std::initializer_list<int64_t> v) {
+    return *(v.begin() + std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng));
+  };
+  for (int i = 0; i < 60; ++i) {
+    const int64_t c = pick({1, 3, 8, 16, 17, 33, 64, 67, 130});
+    const int64_t h = pick({1, 2, 5, 7, 12}), w = pick({1, 3, 6, 9, 16});
+    ConvParams p;
+    p.out_channels = c;
+    p.groups = c;
+    p.kernel_h = pick({1, 2, 3, 3});
+    p.kernel_w = pick({p.kernel_h, p.kernel_h, 3});
+    p.stride_h = pick({1, 2, 2, 3});
+    p.stride_w = pick({1, 2, 2});
+    p.dilation_h = pick({1, 1, 2});
+    p.dilation_w = pick({1, 1, 2});
+    switch (pick({0, 1, 2})) {
+      case 0: p.padding = Padding::valid(); break;
+      case 1: p.padding = Padding::same(); break;
+      default:
+        p.padding = Padding::explicit_(pick({0, 1, 3}), pick({0, 2}), pick({0, 1}), pick({0, 3}));
+    }
+    if (p.padding.mode != PadMode::same) {  // shrink a window that does not fit
+      const bool pads = p.padding.mode == PadMode::explicit_pads;
+      const int64_t ph = pads ? p.padding.top + p.padding.bottom : 0;
+      const int64_t pw = pads ? p.padding.left + p.padding.right : 0;
+      if ((p.kernel_h - 1) * p.dilation_h + 1 > h + ph) p.kernel_h = 1, p.dilation_h = 1;
+      if ((p.kernel_w - 1) * p.dilation_w + 1 > w + pw) p.kernel_w = 1, p.dilation_w = 1;
+    }
+    cases.push_back(make_conv_shape("pool differential", pick({1, 2}), h, w, c, p));
+  }
+  ConvParams xception;  // Xception's entry-flow maxpool: 3x3, stride 2, same, 147 -> 74
+  xception.out_channels = xception.groups = 128;
+  xception.kernel_h = xception.kernel_w = 3;
+  xception.stride_h = xception.stride_w = 2;
+  xception.padding = Padding::same();
+  cases.push_back(make_conv_shape("pool differential", 1, 21, 21, 128, xception));
+  return cases;
+}
+
+// Element by element: infinities (empty max windows) must match exactly, the rest
+// within kTolerance of the largest finite magnitude.
+::testing::AssertionResult pool_outputs_match(const std::vector<float>& got,
+                                              const std::vector<float>& want) {
+  double scale = 1e-30;
+  for (float v : want)
+    if (std::isfinite(v)) scale = std::max(scale, double(std::fabs(v)));
+  for (size_t i = 0; i < want.size(); ++i) {
+    const bool ok = std::isinf(want[i])
+                        ? got[i] == want[i]
+                        : std::fabs(double(got[i]) - want[i]) <= kTolerance * scale;
+    if (!ok)
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << got[i] << " vs " << want[i];
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class Pool2dFwdDifferential : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Pool2dFwdDifferential, MatchesReference) {
+  XCEPT_GET_ROW(pool2d_fwd_kernels(), row);
+  const auto& ref = reference_row(pool2d_fwd_kernels());
+  int tested = 0;
+  for (const ConvShape& s : pool_cases()) {
+    if (!row->supports(s)) continue;
+    ++tested;
+    auto x = test::random_vector<float>(s.input_numel(), 51, -3.f, 2.f);
+    for (PoolMode mode :
+         {PoolMode::max, PoolMode::avg_exclude_pad, PoolMode::avg_include_pad}) {
+      std::vector<float> want(s.output_numel()), got(s.output_numel(), NAN);
+      ref.fn(s, mode, x.data(), want.data());
+      row->fn(s, mode, x.data(), got.data());
+      ASSERT_TRUE(pool_outputs_match(got, want))
+          << row->name << " mode " << int(mode) << " on " << s.to_string();
+    }
+  }
+  EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, Pool2dFwdDifferential,
+                         ::testing::ValuesIn(testable_rows(pool2d_fwd_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Conv2dFwdDifferential,
                          ::testing::ValuesIn(testable_rows(conv2d_fwd_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Conv2dBwdDataDifferential,

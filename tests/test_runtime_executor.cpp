@@ -184,16 +184,13 @@ TEST(RuntimeExecutor, ChecksInputsAndPrecision) {
   ASSERT_EQ(ex.step_ms().size(), 1u);
   EXPECT_GE(ex.step_ms()[0], 0.0);
 
-  // bf16 runs where the CPU has it (H4's kernels) and is refused by name elsewhere.
+  // bf16 runs where the CPU has it and falls back to f32 elsewhere, saying so.
   Program q;
   q.mark_output(q.add_input("x", {1}));
   ExecutorOptions o;
   o.precision = Precision::bf16;
-  try {
-    Executor e(std::move(q), o);
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bf16"), std::string::npos) << e.what();
-  }
+  Executor e(std::move(q), o);
+  EXPECT_EQ(e.precision(), bf16_gemm_available() ? Precision::bf16 : Precision::f32);
   EXPECT_EQ(parse_precision("bf16"), Precision::bf16);
   EXPECT_THROW(parse_precision("f16"), Error);
 }
@@ -206,4 +203,20 @@ TEST(RuntimeExecutor, RejectsStepsOutOfOrder) {
   p.mark_output(b);
   std::swap(p.steps()[0], p.steps()[1]);
   EXPECT_THROW(Executor(std::move(p)), Error);
+}
+
+TEST(RuntimeExecutor, RefusesAnArenaOverTheLimitNamingTheLargestValue) {
+  ExecutorOptions o;
+  Program q;
+  ValueId y = q.add_input("image", {1 << 20});
+  q.mark_output(q.add_step("act", std::make_unique<ActivationOp>(Act::relu()), {y}));
+  o.max_arena_bytes = 1 << 20;
+  try {
+    Executor e(std::move(q), o);
+    ADD_FAILURE() << "a 4 MiB arena passed a 1 MiB limit";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("4 MiB, over the limit of 1 MiB"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("'image' 1048576"), std::string::npos) << e.what();
+  }
 }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "kernels/reference/conv2d_ref.h"
@@ -210,6 +211,41 @@ TEST(RuntimeOps, DenseWithBiasAndActOnAnyLeadingDims) {
         want[r * 19 + j] = act_ref(act, float(s));
       }
     EXPECT_LT(max_rel_error(y.data(), want.data(), y.numel()), kTol);
+  }
+}
+
+// prepare(f32) packs the weights once for the GEMM's micro-kernel: same bits as
+// packing per call, batch 1 (the inference case) and more rows. Prepared after its dims
+// are known, a single row runs through the gemm table's single-row kernel where the CPU
+// has one (no packing): within float rounding of the reference.
+TEST(RuntimeOps, DensePrepackedMatchesPackingPerCall) {
+  const int64_t shapes[][3] = {{1, 2048, 1000}, {1, 37, 19}, {3, 300, 67}, {12, 129, 33}};
+  for (int it = 0; it < 4; ++it) {
+    const int64_t rows = shapes[it][0], k = shapes[it][1], m = shapes[it][2];
+    Tensor x = random_tensor({rows, k}, 60 + it), w = random_tensor({k, m}, 70 + it);
+    Tensor b = random_tensor({m}, 80 + it);
+    DenseOp per_call(w, b, kActs[it]), packed(w, b, kActs[it]), planned(w, b, kActs[it]);
+    packed.prepare(ConvPrecision::f32);
+    const Dims xd = x.dims();
+    planned.output_dims("test", {&xd, 1});  // as a Program does before prepare()
+    planned.prepare(ConvPrecision::f32);
+    Tensor want = run_op(per_call, {&x}), got = run_op(packed, {&x});
+    Tensor got_planned = run_op(planned, {&x});
+    ASSERT_EQ(got.dims(), want.dims());
+    if (rows > 1) {  // one row per call dispatches to the single-row kernel instead
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), size_t(got.numel()) * sizeof(float)))
+          << rows << "x" << k << " -> " << m;
+    }
+    Tensor ref({rows, m});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < m; ++j) {
+        double s = b[j];
+        for (int64_t q = 0; q < k; ++q) s += double(x[r * k + q]) * w[q * m + j];
+        ref[r * m + j] = act_ref(kActs[it], float(s));
+      }
+    EXPECT_LT(max_rel_error(got.data(), ref.data(), got.numel()), kTol);
+    EXPECT_LT(max_rel_error(want.data(), ref.data(), got.numel()), kTol);
+    EXPECT_LT(max_rel_error(got_planned.data(), ref.data(), got.numel()), kTol);
   }
 }
 

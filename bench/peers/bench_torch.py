@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Times Xception and MobileNet v1 in PyTorch (CPU, random weights, eval mode).
 
-    /usr/bin/python3 bench_torch.py --model xception|mobilenet [--batch 1] [--threads 1]
+    /usr/bin/python3 bench_torch.py --model xception|mobilenet|conv-mobilenet [--batch 1] [--threads 1]
         [--input-size 299] [--modes eager,frozen,optimized] [--warmup 3] [--repeats 20]
 
 The networks are built here in the Keras layout xcept builds (models/xception.cpp,
@@ -122,15 +122,19 @@ def conv_bn_relu6(cin, cout, k, s, groups=1):
 
 
 class MobileNetV1(nn.Module):
-    def __init__(self, classes=1000):
+    """full=True: the paper's full-convolution twin (each separable pair one 3x3 conv)."""
+    def __init__(self, classes=1000, full=False):
         super().__init__()
         cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + \
               [(1024, 2), (1024, 1)]
         layers = conv_bn_relu6(3, 32, 3, 2)
         c = 32
         for cout, s in cfg:
-            layers += conv_bn_relu6(c, c, 3, s, groups=c)   # depthwise
-            layers += conv_bn_relu6(c, cout, 1, 1)          # pointwise
+            if full:
+                layers += conv_bn_relu6(c, cout, 3, s)
+            else:
+                layers += conv_bn_relu6(c, c, 3, s, groups=c)   # depthwise
+                layers += conv_bn_relu6(c, cout, 1, 1)          # pointwise
             c = cout
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         self.features = nn.Sequential(*layers)
@@ -172,7 +176,7 @@ def time_runs(fn, x, warmup, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--model', required=True, choices=['xception', 'mobilenet'])
+    ap.add_argument('--model', required=True, choices=['xception', 'mobilenet', 'conv-mobilenet'])
     ap.add_argument('--batch', type=int, default=1)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--input-size', type=int, default=0, help='default 299 / 224')
@@ -185,7 +189,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(a.seed)
-    model = Xception() if a.model == 'xception' else MobileNetV1()
+    model = Xception() if a.model == 'xception' else MobileNetV1(full=a.model == 'conv-mobilenet')
     randomize(model, a.seed)
     model.eval()
     size = a.input_size or (299 if a.model == 'xception' else 224)

@@ -1,5 +1,7 @@
 #include "core/cpu_features.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -54,5 +56,10 @@ bool cpu_has_avx512_bf16() {
 }
 
 bool isa_available(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(max_isa()); }
+
+long long physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<long long>(pages) * page : 0;
+}
 
 }  // namespace xcept

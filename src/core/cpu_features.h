@@ -1,4 +1,4 @@
-// Which instruction sets this CPU (and OS) can run. Kernels for each ISA are compiled
+// Which instruction sets this CPU (and OS) can run, and how much memory it has. Kernels for each ISA are compiled
 // into the same binary; dispatch asks here once which of them may run.
 #pragma once
 
@@ -20,5 +20,9 @@ bool isa_available(Isa isa);
 // true when the CPU and OS support it. Kernels using it also need isa_available(avx512),
 // so XCEPT_MAX_ISA below avx512 turns them off too.
 bool cpu_has_avx512_bf16();
+
+// Bytes of physical memory, or 0 when the OS does not say: the bound on buffers a
+// model file may ask for.
+long long physical_memory_bytes();
 
 }  // namespace xcept

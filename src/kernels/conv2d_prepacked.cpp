@@ -4,6 +4,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "kernels/generic/conv2d_pointwise_strided.h"
 #include "kernels/generic/conv2d_winograd_f4x4.h"
 #include "kernels/generic/im2col.h"
 #include "kernels/kernels.h"
@@ -86,6 +87,11 @@ Conv2dPrepacked::Conv2dPrepacked(const ConvShape& s, const float* w_hwio,
     path_ = Path::f32_pointwise;
     gemm_pack_b(pointwise_gemm(s), w_hwio, alloc(gemm_packed_b_floats(pointwise_gemm(s))));
   }
+  if (row.fn == conv2d_fwd_1x1_strided_nhwc_f32) {
+    path_ = Path::f32_pointwise_strided;
+    const GemmShape gs = conv2d_1x1_strided_gemm(s);
+    gemm_pack_b(gs, w_hwio, alloc(gemm_packed_b_floats(gs)));
+  }
 }
 
 void Conv2dPrepacked::AlignedFree::operator()(float* p) const {
@@ -110,6 +116,9 @@ void Conv2dPrepacked::run(const float* x, const ConvEpilogue& ep, float* y) cons
       gemm(gs, x, packed_.get(), y);
       return;
     }
+    case Path::f32_pointwise_strided:
+      conv2d_fwd_1x1_strided_nhwc_f32_packed(s, x, packed_.get(), ep, y);
+      return;
     case Path::bf16_im2col: {
       // Patch rows a tile at a time (bounded scratch), each tile one bf16 GEMM.
       const int64_t k = s.kh * s.kw * s.c, pixels = s.n * s.ho * s.wo;

@@ -7,7 +7,8 @@
 // Conv2dPrepacked picks the kernel for the shape once, as dispatch would (plus the
 // precision asked for), and stores the weights in that kernel's layout: Winograd's U
 // packed for its 36 GEMMs, a pointwise convolution's weights packed for the GEMM's
-// micro-kernel (no packing per call, same bits as conv2d_fwd), or bf16 panels.
+// micro-kernel (no packing per call, same bits as conv2d_fwd; strided 1x1 ones too,
+// after their gather), or bf16 panels.
 //
 // Runtime use: build one per Conv2d op once its weights are final (after folding batch
 // norm into them), then run() per inference. w_hwio must outlive the object when the
@@ -48,7 +49,14 @@ class Conv2dPrepacked {
   int64_t packed_bytes() const;
 
  private:
-  enum class Path { table, winograd, f32_pointwise, bf16_pointwise, bf16_im2col };
+  enum class Path {
+    table,
+    winograd,
+    f32_pointwise,
+    f32_pointwise_strided,
+    bf16_pointwise,
+    bf16_im2col
+  };
   struct AlignedFree {
     void operator()(float* p) const;
   };

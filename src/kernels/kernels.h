@@ -29,6 +29,12 @@ using conv2d_bwd_data_fn = void(const ConvShape& s, const float* dy, const float
 using conv2d_bwd_filter_fn = void(const ConvShape& s, const float* x, const float* dy, float* dw,
                                   float* dbias);
 using gemm_fn = void(const GemmShape& s, const float* a, const float* b, float* c);
+// Pooling over the window a ConvShape describes (m = groups = c; kh, kw, strides, pads
+// and dilations used). Averages divide by the taps inside the input, or by kh*kw with
+// avg_include_pad (ONNX's count_include_pad). A window wholly in the padding gives -inf
+// (max) or 0 (average).
+enum class PoolMode { max, avg_exclude_pad, avg_include_pad };
+using pool2d_fwd_fn = void(const ConvShape& window, PoolMode mode, const float* x, float* y);
 
 template <typename Shape, typename Fn>
 struct KernelRow {
@@ -43,18 +49,21 @@ using Conv2dFwdKernel = KernelRow<ConvShape, conv2d_fwd_fn>;
 using Conv2dBwdDataKernel = KernelRow<ConvShape, conv2d_bwd_data_fn>;
 using Conv2dBwdFilterKernel = KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 using GemmKernel = KernelRow<GemmShape, gemm_fn>;
+using Pool2dFwdKernel = KernelRow<ConvShape, pool2d_fwd_fn>;
 
 // All rows of an op, best first, whatever the CPU.
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels();
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels();
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels();
 std::span<const GemmKernel> gemm_kernels();
+std::span<const Pool2dFwdKernel> pool2d_fwd_kernels();
 
 // The row dispatch would run for this shape on this CPU.
 const Conv2dFwdKernel& pick_conv2d_fwd(const ConvShape& s);
 const Conv2dBwdDataKernel& pick_conv2d_bwd_data(const ConvShape& s);
 const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s);
 const GemmKernel& pick_gemm(const GemmShape& s);
+const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window);
 
 // Dispatching entry points: what layers call.
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
@@ -63,6 +72,7 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
 void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
                        float* dbias);
 void gemm(const GemmShape& s, const float* a, const float* b, float* c);
+void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y);
 // B [k x n] (as s describes it: trans_b, ldb) packed once for the micro-kernel gemm()
 // dispatches to, for calls with s.b_prepacked; gemm_packed_b_floats() floats, 64-byte
 // aligned storage. Results are bit-identical to unpacked calls.
@@ -75,19 +85,27 @@ bool conv_depthwise(const ConvShape&);  // groups == c, any multiplier
 // depthwise 3x3, dilation 1, stride_w 1 or 2 (any stride_h and multiplier)
 bool conv_depthwise_3x3(const ConvShape&);
 bool conv_pointwise(const ConvShape&);  // 1x1, stride 1, no padding, any groups
+// 1x1, groups 1, with stride or padding (kernels/generic/conv2d_pointwise_strided.h)
+bool conv_pointwise_strided(const ConvShape&);
 // 3x3, stride 1, dilation 1, groups 1, where Winograd F(4x4, 3x3) beats im2col
 bool conv_winograd_3x3(const ConvShape&);
+// groups 1, at most 4 input channels, 16 to 64 output channels in 16s (the RGB stems)
+bool conv_small_c_direct(const ConvShape&);
 bool gemm_any(const GemmShape&);
+bool gemm_single_row(const GemmShape&);  // m == 1, B row-major and not prepacked
+bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 
 // Declarations of every kernel function named in the table.
 #define XCEPT_CONV2D_FWD(name, isa, supports) conv2d_fwd_fn name;
 #define XCEPT_CONV2D_BWD_DATA(name, isa, supports) conv2d_bwd_data_fn name;
 #define XCEPT_CONV2D_BWD_FILTER(name, isa, supports) conv2d_bwd_filter_fn name;
 #define XCEPT_GEMM(name, isa, supports) gemm_fn name;
+#define XCEPT_POOL2D_FWD(name, isa, supports) pool2d_fwd_fn name;
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
 #undef XCEPT_GEMM
+#undef XCEPT_POOL2D_FWD
 
 }  // namespace xcept

@@ -24,7 +24,12 @@ bool conv_winograd_3x3(const ConvShape& s) {
   return winograd_f4x4_applies(s) && s.c >= 16 && s.m >= 16 &&
          s.n * ((s.ho + 3) / 4) * ((s.wo + 3) / 4) >= 32;
 }
+bool conv_small_c_direct(const ConvShape& s) {
+  return s.groups == 1 && s.c <= 4 && s.m > 0 && s.m % 16 == 0 && s.m <= 64;
+}
 bool gemm_any(const GemmShape&) { return true; }
+bool gemm_single_row(const GemmShape& s) { return s.m == 1 && !s.trans_b && !s.b_prepacked; }
+bool pool_any(const ConvShape& s) { return s.m == s.c; }
 
 template <typename Shape, typename Fn>
 bool KernelRow<Shape, Fn>::is_reference() const {
@@ -35,6 +40,7 @@ template struct KernelRow<ConvShape, conv2d_fwd_fn>;
 template struct KernelRow<ConvShape, conv2d_bwd_data_fn>;
 template struct KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 template struct KernelRow<GemmShape, gemm_fn>;
+template struct KernelRow<ConvShape, pool2d_fwd_fn>;
 
 #define XCEPT_ROW(name, isa, supports) {#name, Isa::isa, supports, name},
 #define XCEPT_SKIP(name, isa, supports)
@@ -44,11 +50,13 @@ static const Conv2dFwdKernel kConv2dFwd[] = {
 #define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
 #define XCEPT_GEMM XCEPT_SKIP
+#define XCEPT_POOL2D_FWD XCEPT_SKIP
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
 #undef XCEPT_GEMM
+#undef XCEPT_POOL2D_FWD
 };
 
 static const Conv2dBwdDataKernel kConv2dBwdData[] = {
@@ -56,11 +64,13 @@ static const Conv2dBwdDataKernel kConv2dBwdData[] = {
 #define XCEPT_CONV2D_BWD_DATA XCEPT_ROW
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
 #define XCEPT_GEMM XCEPT_SKIP
+#define XCEPT_POOL2D_FWD XCEPT_SKIP
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
 #undef XCEPT_GEMM
+#undef XCEPT_POOL2D_FWD
 };
 
 static const Conv2dBwdFilterKernel kConv2dBwdFilter[] = {
@@ -68,11 +78,13 @@ static const Conv2dBwdFilterKernel kConv2dBwdFilter[] = {
 #define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_ROW
 #define XCEPT_GEMM XCEPT_SKIP
+#define XCEPT_POOL2D_FWD XCEPT_SKIP
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
 #undef XCEPT_GEMM
+#undef XCEPT_POOL2D_FWD
 };
 
 static const GemmKernel kGemm[] = {
@@ -80,17 +92,34 @@ static const GemmKernel kGemm[] = {
 #define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
 #define XCEPT_GEMM XCEPT_ROW
+#define XCEPT_POOL2D_FWD XCEPT_SKIP
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
 #undef XCEPT_GEMM
+#undef XCEPT_POOL2D_FWD
+};
+
+static const Pool2dFwdKernel kPool2dFwd[] = {
+#define XCEPT_CONV2D_FWD XCEPT_SKIP
+#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
+#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
+#define XCEPT_GEMM XCEPT_SKIP
+#define XCEPT_POOL2D_FWD XCEPT_ROW
+#include "kernels/table.inc"
+#undef XCEPT_CONV2D_FWD
+#undef XCEPT_CONV2D_BWD_DATA
+#undef XCEPT_CONV2D_BWD_FILTER
+#undef XCEPT_GEMM
+#undef XCEPT_POOL2D_FWD
 };
 
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels() { return kConv2dBwdFilter; }
 std::span<const GemmKernel> gemm_kernels() { return kGemm; }
+std::span<const Pool2dFwdKernel> pool2d_fwd_kernels() { return kPool2dFwd; }
 
 template <typename Row, typename Shape>
 static const Row& pick(std::span<const Row> rows, const Shape& s, const char* op) {
@@ -109,6 +138,9 @@ const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s) {
   return pick(conv2d_bwd_filter_kernels(), s, "conv2d_bwd_filter");
 }
 const GemmKernel& pick_gemm(const GemmShape& s) { return pick(gemm_kernels(), s, "gemm"); }
+const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window) {
+  return pick(pool2d_fwd_kernels(), window, "pool2d_fwd");
+}
 
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
                 float* y) {
@@ -125,6 +157,10 @@ void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   // Prepacked B fits one micro-kernel: the one gemm_pack_b packed for.
   if (s.b_prepacked) return gemm_f32_blocked(gemm_dispatch_ukernel(), s, a, b, c);
   pick_gemm(s).fn(s, a, b, c);
+}
+
+void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y) {
+  pick_pool2d_fwd(window).fn(window, mode, x, y);
 }
 
 int64_t gemm_packed_b_floats(const GemmShape& s) {

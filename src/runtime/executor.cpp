@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "core/checked_math.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "kernels/conv2d_prepacked.h"
 #include "kernels/gemm_bf16.h"
@@ -53,6 +54,7 @@ struct Executor::Impl {
   std::vector<int> buffer_of;  // per value; -1 for constants and values no step writes
   std::vector<Buffer> buffers;
   int64_t arena_bytes = 0;
+  Precision precision = Precision::f32;
   Tensor arena;
   std::vector<float*> ptr;  // per value
   bool profiling = false;
@@ -60,6 +62,7 @@ struct Executor::Impl {
   std::vector<double> step_ms;
 
   void build_plan();
+  void check_arena_size(int64_t limit) const;
 };
 
 void Executor::Impl::build_plan() {
@@ -156,19 +159,33 @@ void Executor::Impl::build_plan() {
   }
 }
 
+void Executor::Impl::check_arena_size(int64_t limit) const {
+  if (limit <= 0 || arena_bytes <= limit) return;
+  const PlannedValue* big = nullptr;
+  for (const PlannedValue& p : plan)
+    if (!big || p.bytes > big->bytes) big = &p;
+  const Value& v = program.value(big ? big->value : 0);
+  fail("executor: the activations need {} MiB, over the limit of {} MiB (largest value '{}' {})",
+       arena_bytes >> 20, limit >> 20, v.name, dims_to_string(v.dims));
+}
+
 Executor::Executor(Program program, const ExecutorOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  if (options.precision == Precision::bf16 && !bf16_gemm_available())
-    fail("bf16 needs a CPU with AVX512_BF16 (and XCEPT_MAX_ISA not below avx512); use "
-         "--precision f32");
+  // Where the CPU lacks AVX512_BF16, bf16 would only emulate rounding at a loss of
+  // speed: float32 is kept, and precision() says so.
+  impl_->precision = options.precision == Precision::bf16 && bf16_gemm_available()
+                         ? Precision::bf16
+                         : Precision::f32;
   impl_->program = std::move(program);
   impl_->poison = options.poison_arena;
   // Weights are final now: ops prepare them for their kernels once (Winograd transform,
   // bf16 packing) instead of on every run.
   const ConvPrecision cp =
-      options.precision == Precision::bf16 ? ConvPrecision::bf16 : ConvPrecision::f32;
+      impl_->precision == Precision::bf16 ? ConvPrecision::bf16 : ConvPrecision::f32;
   for (Step& st : impl_->program.steps()) st.op->prepare(cp);
   impl_->build_plan();
+  impl_->check_arena_size(options.max_arena_bytes > 0 ? options.max_arena_bytes
+                                                       : physical_memory_bytes());
   impl_->arena = Tensor({std::max<int64_t>(impl_->arena_bytes / int64_t(sizeof(float)), 1)});
   auto& values = impl_->program.values();
   impl_->ptr.assign(values.size(), nullptr);
@@ -227,6 +244,7 @@ std::vector<Tensor> Executor::run(const std::vector<const Tensor*>& inputs) {
 
 const Program& Executor::program() const { return impl_->program; }
 int64_t Executor::planned_bytes() const { return impl_->arena_bytes; }
+Precision Executor::precision() const { return impl_->precision; }
 
 int64_t Executor::weight_bytes() const {
   int64_t total = 0;

@@ -16,7 +16,7 @@ struct StepTiming {
 };
 
 // Arithmetic the steps run in: f32, or bf16 multiplies with f32 accumulation where an op
-// has a bf16 kernel (Op::prepare); refused on CPUs without AVX512_BF16.
+// has a bf16 kernel (Op::prepare). On CPUs without AVX512_BF16, bf16 runs as f32.
 enum class Precision { f32, bf16 };
 const char* precision_name(Precision p);  // "f32", "bf16"
 // Inverse of precision_name; throws xcept::Error naming the bad value.
@@ -27,6 +27,10 @@ struct ExecutorOptions {
   // Fill the arena with NaN before every run (tests): a step reading bytes no step wrote
   // in this run, or that a later value overwrote, yields NaN instead of a stale number.
   bool poison_arena = false;
+  // Largest arena to allocate; 0 means the machine's physical memory. A small model file
+  // can ask for huge activations (a pad of a billion columns): it gets an error naming
+  // the largest value instead of an allocation that cannot be backed.
+  int64_t max_arena_bytes = 0;
 };
 
 // Where the planner put one intermediate value: bytes [offset, offset + bytes) of the
@@ -53,6 +57,8 @@ class Executor {
   const Program& program() const;
   // Peak bytes of the planned arena (intermediate values), excluding weights.
   int64_t planned_bytes() const;
+  // The precision the steps run in: the one asked for, or f32 where bf16 is unavailable.
+  Precision precision() const;
   // Bytes held by constants and op parameters.
   int64_t weight_bytes() const;
 

@@ -1,16 +1,21 @@
-// Three rewrites, each a pattern over a step and the producer of one of its inputs:
+// Four rewrites, each a pattern over a step and the producer of one of its inputs:
 //   ChannelAffine(Conv2d|Dense(x))        -> Conv2d|Dense with scaled weights and bias
 //   Add(Conv2d(x), r), r computed first   -> Conv2d(x) with addend r
 //   Activation(Conv2d|Dense|Binary(x))    -> the producer with the activation fused
+//   Conv2d 1x1(Conv2d depthwise(x))       -> DwPwConv2d(x), after the others, where the
+//                                            kernel's rule says tiling pays
 // A producer is only rewritten when the consumer is its output's one reader, so no other
 // step sees the changed value. The fused step keeps the producer's position, where all
-// its inputs exist, so the order stays valid.
+// its inputs exist, so the order stays valid (a DwPwConv2d whose addend is computed
+// between its two convolutions takes the pointwise one's position instead).
 #include "runtime/optimize.h"
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "runtime/ops/core_ops.h"
+#include "runtime/ops/dwpw_conv2d_op.h"
 
 namespace xcept {
 
@@ -127,6 +132,47 @@ bool fuse_one_residual_add(Program& p) {
   return false;
 }
 
+// The fused step is named after the separable layer both came from ("b.depthwise" and
+// "b" -> "b"), else after both ("conv_dw_1+conv_pw_1").
+std::string fused_name(const std::string& dw, const std::string& pw) {
+  return dw.starts_with(pw + ".") ? pw : dw + "+" + pw;
+}
+
+bool fuse_one_depthwise_pointwise(Program& p, bool always) {
+  const auto prod = producers(p);
+  auto& steps = p.steps();
+  for (size_t i = 0; i < steps.size(); ++i) {
+    auto* pw = dynamic_cast<Conv2dOp*>(steps[i].op.get());
+    if (!pw) continue;
+    const int j = sole_producer(p, prod, steps[i].inputs.at(0));
+    if (j < 0) continue;
+    auto* dw = dynamic_cast<Conv2dOp*>(steps[size_t(j)].op.get());
+    if (!dw || dw->with_addend() || !dwconv_pwconv_chain(dw->shape(), pw->shape())) continue;
+    if (!always && !dwconv_pwconv_fusion_pays(dw->shape(), pw->shape())) continue;
+    // The fused step reads the depthwise input and the pointwise addend. It takes the
+    // depthwise step's place when the addend exists by then (Xception's residual: the
+    // block input), else the pointwise one's, where both exist.
+    std::vector<ValueId> inputs = steps[size_t(j)].inputs;
+    bool at_depthwise = true;
+    if (pw->with_addend()) {
+      const ValueId addend = steps[i].inputs.at(1);
+      inputs.push_back(addend);
+      at_depthwise = prod[size_t(addend)] < j;
+    }
+    Step fused;
+    fused.name = fused_name(steps[size_t(j)].name, steps[i].name);
+    fused.op = std::make_unique<DwPwConv2dOp>(
+        std::unique_ptr<Conv2dOp>(static_cast<Conv2dOp*>(steps[size_t(j)].op.release())),
+        std::unique_ptr<Conv2dOp>(static_cast<Conv2dOp*>(steps[i].op.release())));
+    fused.inputs = std::move(inputs);
+    fused.output = steps[i].output;
+    steps[at_depthwise ? size_t(j) : i] = std::move(fused);
+    steps.erase(steps.begin() + (at_depthwise ? std::ptrdiff_t(i) : std::ptrdiff_t(j)));
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void optimize(Program& program, const OptimizeOptions& options) {
@@ -138,6 +184,9 @@ void optimize(Program& program, const OptimizeOptions& options) {
     }
   if (options.fuse_activations)
     while (fuse_one_activation(program)) {
+    }
+  if (options.fuse_depthwise_pointwise)
+    while (fuse_one_depthwise_pointwise(program, options.fuse_depthwise_pointwise_always)) {
     }
 }
 

@@ -1,33 +1,17 @@
 // Depthwise convolution kernels, NHWC f32, AVX-512: 16 channels a vector, remainders
 // through mask registers. The loops are in kernels/dwconv2d_{fwd,bwd}_nhwc_f32_impl.h.
-#include <immintrin.h>
-
 #include "kernels/dwconv2d_bwd_nhwc_f32_impl.h"
 #include "kernels/dwconv2d_fwd_nhwc_f32_impl.h"
+#include "kernels/avx512/vec_f32_avx512.h"
 #include "kernels/kernels.h"
 
 namespace xcept {
 namespace {
 
-struct VecAvx512 {
-  using R = __m512;
-  using M = __mmask16;
-  static constexpr int64_t W = 16;
+struct VecAvx512 : VecF32Avx512 {
   // 32 registers: 9 weights + 8 accumulators leave room for the loads.
   static constexpr int P = 8, P3 = 8;
 
-  static M mask(int64_t n) { return static_cast<M>((1u << n) - 1u); }
-  template <bool MASK>
-  static R ld(const float* p, M m) {
-    if constexpr (MASK) return _mm512_maskz_loadu_ps(m, p);
-    (void)m;
-    return _mm512_loadu_ps(p);
-  }
-  template <bool MASK>
-  static void st(float* p, R v, M m) {
-    if constexpr (MASK) _mm512_mask_storeu_ps(p, m, v);
-    else (void)m, _mm512_storeu_ps(p, v);
-  }
   // Keeps a loaded vector in a register: without it GCC folds the load into each of
   // the three FMAs that use it, and with a 4 KiB pixel stride (1024 channels) those
   // repeated loads all hit one L1 set and miss.
@@ -35,9 +19,6 @@ struct VecAvx512 {
     asm("" : "+v"(v));
     return v;
   }
-  static R zero() { return _mm512_setzero_ps(); }
-  static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
-  static R add(R a, R b) { return _mm512_add_ps(a, b); }
 };
 
 using Fwd = DwForward<VecAvx512>;

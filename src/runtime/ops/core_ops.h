@@ -30,6 +30,8 @@ class Conv2dOp final : public Op {
   const ConvShape& shape() const { return shape_; }
   Tensor& weight() { return weight_; }
   Tensor& bias() { return bias_; }  // empty: none; passes may create it
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
   Act act() const { return act_; }
   void set_act(Act a) { act_ = a; }
   bool with_addend() const { return with_addend_; }
@@ -134,7 +136,8 @@ class DenseOp final : public Op {
   Tensor& bias() { return bias_; }      // empty: none; passes may create it
   Act act() const { return act_; }
   void set_act(Act a) { act_ = a; }
-  // bf16: packs the weights for the bf16 GEMM (when the CPU has AVX512_BF16).
+  // Packs the weights once for the GEMM's micro-kernel (f32), or for the bf16 GEMM
+  // (bf16, when the CPU has AVX512_BF16): at batch 1 packing per call cost 4x the GEMM.
   void prepare(ConvPrecision precision) override;
 
  private:
@@ -142,6 +145,7 @@ class DenseOp final : public Op {
   Act act_;
   mutable int64_t macs_ = 0;
   std::unique_ptr<const PackedBf16Matrix> bf16_weight_;
+  Tensor packed_weight_;  // gemm_pack_b panels; empty until prepare(f32)
 };
 
 enum class BinaryKind { add, sub, mul, div };

@@ -30,11 +30,38 @@ Dims DenseOp::output_dims(const std::string& step, std::span<const Dims> in) con
   return out;
 }
 
+namespace {
+
+// The GEMM of a Dense layer over `rows` input rows (B = the [k][m] weights).
+GemmShape dense_gemm(int64_t rows, int64_t k, int64_t m) {
+  GemmShape g;
+  g.m = rows;
+  g.n = m;
+  g.k = k;
+  g.lda = k;
+  g.ldb = m;
+  g.ldc = m;
+  return g;
+}
+
+}  // namespace
+
 void DenseOp::prepare(ConvPrecision precision) {
   bf16_weight_.reset();
-  if (precision == ConvPrecision::bf16 && bf16_gemm_available())
+  packed_weight_ = Tensor();
+  if (precision == ConvPrecision::bf16 && bf16_gemm_available()) {
     bf16_weight_ = std::make_unique<const PackedBf16Matrix>(
         pack_bf16_b(weight_.dim(0), weight_.dim(1), weight_.data(), weight_.dim(1)));
+    return;
+  }
+  // The packed layout depends on k, n and the micro-kernel only, not on the rows.
+  const int64_t k = weight_.dim(0), m = weight_.dim(1);
+  const GemmShape g = dense_gemm(1, k, m);
+  // One input row (output_dims saw the program's dims): a table row that streams B as
+  // it is beats the 10-row micro-tiles, packed or not; nothing to pack then.
+  if (macs_ == k * m && pick_gemm(g).supports == gemm_single_row) return;
+  packed_weight_ = Tensor({gemm_packed_b_floats(g)});
+  gemm_pack_b(g, weight_.data(), packed_weight_.data());
 }
 
 void DenseOp::run(std::span<const ConstView> in, const MutView& out) const {
@@ -50,15 +77,11 @@ void DenseOp::run(std::span<const ConstView> in, const MutView& out) const {
     gemm_bf16(rows, in[0].data, k, *bf16_weight_, out.data, m, ep);
     return;
   }
-  GemmShape g;
-  g.m = rows;
-  g.n = m;
-  g.k = k;
-  g.lda = k;
-  g.ldb = m;
-  g.ldc = m;
+  GemmShape g = dense_gemm(rows, k, m);
   g.epilogue = ep;
-  gemm(g, in[0].data, weight_.data(), out.data);
+  // Prepacked panels give the same bits as packing per call (kernels/kernels.h).
+  g.b_prepacked = !packed_weight_.empty();
+  gemm(g, in[0].data, g.b_prepacked ? packed_weight_.data() : weight_.data(), out.data);
 }
 
 }  // namespace xcept

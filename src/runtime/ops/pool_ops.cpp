@@ -1,10 +1,11 @@
-// Pool2dOp and GlobalAvgPoolOp on NHWC maps: every loop runs over contiguous channels.
+// Pool2dOp (the kernel table's pooling rows) and GlobalAvgPoolOp on NHWC maps.
 #include <algorithm>
 #include <limits>
 #include <vector>
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/kernels.h"
 #include "runtime/ops/core_ops.h"
 
 namespace xcept {
@@ -25,39 +26,11 @@ Dims Pool2dOp::output_dims(const std::string& step, std::span<const Dims> in) co
 }
 
 void Pool2dOp::run(std::span<const ConstView> in, const MutView& out) const {
-  const ConvShape& s = window_;
-  const int64_t c = s.c;
-  const float* x = in[0].data;
-  const bool is_max = kind_ == PoolKind::max;
-  // One output row (wo pixels of c channels) per task.
-  parallel_for(s.n * s.ho, 1, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      const int64_t img = r / s.ho, oy = r % s.ho;
-      for (int64_t ox = 0; ox < s.wo; ++ox) {
-        float* y = out.data + (r * s.wo + ox) * c;
-        std::fill(y, y + c, is_max ? -std::numeric_limits<float>::infinity() : 0.0f);
-        int64_t taps = 0;
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-          const int64_t iy = oy * s.stride_h - s.pad_top + ky * s.dilation_h;
-          if (iy < 0 || iy >= s.h) continue;
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t ix = ox * s.stride_w - s.pad_left + kx * s.dilation_w;
-            if (ix < 0 || ix >= s.w) continue;
-            const float* xp = x + ((img * s.h + iy) * s.w + ix) * c;
-            ++taps;
-            if (is_max)
-              for (int64_t j = 0; j < c; ++j) y[j] = std::max(y[j], xp[j]);
-            else
-              for (int64_t j = 0; j < c; ++j) y[j] += xp[j];
-          }
-        }
-        if (!is_max) {
-          const float inv = 1.0f / float(count_include_pad_ ? s.kh * s.kw : std::max<int64_t>(taps, 1));
-          for (int64_t j = 0; j < c; ++j) y[j] *= inv;
-        }
-      }
-    }
-  });
+  // The kernel table's pooling rows (kernels/pool2d_nhwc_f32_impl.h), threaded by rows.
+  const PoolMode mode = kind_ == PoolKind::max ? PoolMode::max
+                        : count_include_pad_   ? PoolMode::avg_include_pad
+                                               : PoolMode::avg_exclude_pad;
+  pool2d_fwd(window_, mode, in[0].data, out.data);
 }
 
 Dims GlobalAvgPoolOp::output_dims(const std::string& step, std::span<const Dims> in) const {
