@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
+#include "kernels/gemm_bf16.h"
 #include "models/models.h"
 #include "runtime/executor.h"
 #include "runtime/lower_graph.h"
@@ -32,6 +33,7 @@ struct BenchOptions {
   models::ModelOptions model_options;
   int64_t batch = 1;
   std::string precision = "f32";
+  bool bf16_even_if_slower = false;
   int warmup = 2, repeats = 10;
   bool json = false, no_fuse = false, no_dw_pw_fusion = false;
 };
@@ -75,11 +77,18 @@ std::string describe(const Op& op) {
   return s;
 }
 
+const char* bf16_fallback_reason() {
+  return bf16_gemm_available()
+             ? " (ran as f32: bf16 is no faster on this CPU; --bf16-even-if-slower runs it)"
+             : " (ran as f32: no AVX512_BF16)";
+}
+
 void run_bench(BenchOptions& o) {
   if (o.batch <= 0) fail("--batch must be positive, got {}", o.batch);
   if (o.repeats <= 0) fail("--repeats must be positive, got {}", o.repeats);
   ExecutorOptions eo;
   eo.precision = parse_precision(o.precision);
+  eo.bf16_even_if_slower = o.bf16_even_if_slower;
   const int threads = num_threads();
 
   Graph g = models::build_model(o.model, o.model_options);
@@ -193,24 +202,30 @@ void run_bench(BenchOptions& o) {
     fmt::print("vs f32        max|a-b|/max|b| {:.3g}, mean ||a-b||/||b|| {:.3g}, same top-1 on "
                "{:.0f}% of the batch{}\n",
                vs_f32->max_rel, vs_f32->mean_rel_l2, 100 * vs_f32->top1_agreement,
-               ex.precision() == Precision::f32 ? " (ran as f32: no AVX512_BF16)" : "");
+               ex.precision() == Precision::f32 ? bf16_fallback_reason() : "");
 }
 
 void run_peak(bool json) {
   const int threads = num_threads();
   const double one = measure_fma_peak_gflops(1);
   const double all = threads > 1 ? measure_fma_peak_gflops(threads) : one;
+  const double bf16 = measure_bf16_dot_peak_gflops(1);  // 0 without AVX512_BF16
   if (json) {
     nlohmann::json j;
     j["isa"] = isa_name(max_isa());
     j["threads"] = threads;
     j["peak_gflops_1_thread"] = one;
     j["peak_gflops"] = all;
+    j["bf16_dot_peak_gflops_1_thread"] = bf16;
     std::puts(j.dump(2).c_str());
     return;
   }
   fmt::print("float32 FMA peak ({}): {:.1f} GFLOP/s on 1 thread, {:.1f} GFLOP/s on {}\n",
              isa_name(max_isa()), one, all, threads);
+  if (bf16 > 0)
+    fmt::print("bf16 dot-product peak (avx512_bf16): {:.1f} GFLOP/s on 1 thread, {:.2f}x f32; "
+               "--precision bf16 runs bf16 when >= 1.5x\n",
+               bf16, bf16 / one);
 }
 
 }  // namespace
@@ -228,6 +243,8 @@ void add_bench_commands(CLI::App& app) {
                   "Xception middle-flow blocks");
   cmd->add_option("--seed", o->model_options.seed, "weights and input seed")->capture_default_str();
   cmd->add_option("--precision", o->precision, "f32|bf16")->capture_default_str();
+  cmd->add_flag("--bf16-even-if-slower", o->bf16_even_if_slower,
+                "with --precision bf16: run bf16 even where this CPU does it no faster than f32");
   cmd->add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--repeats", o->repeats, "timed runs")->capture_default_str();
   cmd->add_flag("--no-fuse", o->no_fuse, "skip optimize() (no batch-norm folding or fusion)");

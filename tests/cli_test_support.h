@@ -14,9 +14,11 @@ struct CliRun {
   std::string out;  // stdout, and stderr too unless the caller keeps it apart
 };
 
-// `xcept ARGS`; merge_stderr=false keeps stdout clean for JSON parsing.
-inline CliRun run_cli(const std::string& args, bool merge_stderr = true) {
-  std::string cmd = std::string(XCEPT_CLI_PATH) + " " + args + (merge_stderr ? " 2>&1" : "");
+// `[ENV] xcept ARGS`; merge_stderr=false keeps stdout clean for JSON parsing; env is
+// prefixed to the command line ("NAME=value ...").
+inline CliRun run_cli(const std::string& args, bool merge_stderr = true,
+                      const std::string& env = "") {
+  std::string cmd = (env.empty() ? "" : env + " ") + std::string(XCEPT_CLI_PATH) + " " + args + (merge_stderr ? " 2>&1" : "");
   FILE* p = popen(cmd.c_str(), "r");
   CliRun r{-1, ""};
   if (!p) return r;

@@ -39,10 +39,11 @@ TEST(CliBench, TableAndErrors) {
   EXPECT_NE(r.out.find("images/s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("conv_pw_1"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("% of the measured FMA peak"), std::string::npos) << r.out;
-  r = run_cli("bench mini-mobilenet --precision bf16 --repeats 1");
-  if (r.status != 0) {  // until the bf16 path lands, a clear refusal
-    EXPECT_NE(r.out.find("bf16"), std::string::npos) << r.out;
-  }
+  // Without AVX512_BF16 (forced here through XCEPT_MAX_ISA) bf16 runs as f32 and says so.
+  r = run_cli("bench mini-mobilenet --precision bf16 --repeats 1 --warmup 0 --threads 1",
+              true, "XCEPT_MAX_ISA=avx2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("ran as f32: no AVX512_BF16"), std::string::npos) << r.out;
   r = run_cli("bench mini-mobilenet --precision f16");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.out.find("unknown precision"), std::string::npos) << r.out;
@@ -55,7 +56,9 @@ TEST(CliBench, TableAndErrors) {
 }
 
 TEST(CliBench, Bf16ReportsItsErrorAgainstF32) {
-  CliRun r = run_cli("bench mini-mobilenet --precision bf16 --repeats 1 --warmup 0 --json --threads 1",
+  // --bf16-even-if-slower: bf16 must run wherever the CPU has it, fast or not.
+  CliRun r = run_cli("bench mini-mobilenet --precision bf16 --bf16-even-if-slower --repeats 1 "
+                     "--warmup 0 --json --threads 1",
                      false);
   ASSERT_EQ(r.status, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(r.out);

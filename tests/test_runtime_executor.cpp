@@ -184,13 +184,17 @@ TEST(RuntimeExecutor, ChecksInputsAndPrecision) {
   ASSERT_EQ(ex.step_ms().size(), 1u);
   EXPECT_GE(ex.step_ms()[0], 0.0);
 
-  // bf16 runs where the CPU has it and falls back to f32 elsewhere, saying so.
-  Program q;
-  q.mark_output(q.add_input("x", {1}));
-  ExecutorOptions o;
-  o.precision = Precision::bf16;
-  Executor e(std::move(q), o);
-  EXPECT_EQ(e.precision(), bf16_gemm_available() ? Precision::bf16 : Precision::f32);
+  // bf16 runs where the CPU has it and it pays, f32 elsewhere; precision() says which.
+  for (bool even_if_slower : {false, true}) {
+    Program q;
+    q.mark_output(q.add_input("x", {1}));
+    ExecutorOptions o;
+    o.precision = Precision::bf16;
+    o.bf16_even_if_slower = even_if_slower;
+    Executor e(std::move(q), o);
+    const bool runs = bf16_gemm_available() && (even_if_slower || bf16_gemm_pays());
+    EXPECT_EQ(e.precision(), runs ? Precision::bf16 : Precision::f32) << even_if_slower;
+  }
   EXPECT_EQ(parse_precision("bf16"), Precision::bf16);
   EXPECT_THROW(parse_precision("f16"), Error);
 }

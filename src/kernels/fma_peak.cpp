@@ -26,12 +26,10 @@ int64_t fma_loop_f32_generic(int64_t iterations, float* sink) {
 
 double measure_fma_peak_gflops(int threads) { return measure_fma_peak_gflops(threads, max_isa()); }
 
-double measure_fma_peak_gflops(int threads, Isa isa) {
-  int64_t (*loop)(int64_t, float*) = fma_loop_f32_generic;
-  if (isa >= Isa::avx512 && isa_available(Isa::avx512))
-    loop = fma_loop_f32_avx512;
-  else if (isa >= Isa::avx2 && isa_available(Isa::avx2))
-    loop = fma_loop_f32_avx2;
+namespace {
+
+// GFLOP/s of `loop` run by `threads` threads at once.
+double measure_loop_gflops(int64_t (*loop)(int64_t, float*), int threads) {
   threads = std::clamp(threads, 1, num_threads());
   // Calibrate on one thread to ~20 ms, then time all threads together, best of five.
   float sink = 0;
@@ -60,6 +58,22 @@ double measure_fma_peak_gflops(int threads, Isa isa) {
     best = std::max(best, double(flops.load()) / s * 1e-9);
   }
   return best;
+}
+
+}  // namespace
+
+double measure_fma_peak_gflops(int threads, Isa isa) {
+  int64_t (*loop)(int64_t, float*) = fma_loop_f32_generic;
+  if (isa >= Isa::avx512 && isa_available(Isa::avx512))
+    loop = fma_loop_f32_avx512;
+  else if (isa >= Isa::avx2 && isa_available(Isa::avx2))
+    loop = fma_loop_f32_avx2;
+  return measure_loop_gflops(loop, threads);
+}
+
+double measure_bf16_dot_peak_gflops(int threads) {
+  if (!isa_available(Isa::avx512) || !cpu_has_avx512_bf16()) return 0;
+  return measure_loop_gflops(bf16_dot_loop_avx512bf16, threads);
 }
 
 }  // namespace xcept

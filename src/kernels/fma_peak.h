@@ -22,4 +22,9 @@ int64_t fma_loop_f32_avx512(int64_t iterations, float* sink);
 double measure_fma_peak_gflops(int threads);
 double measure_fma_peak_gflops(int threads, Isa isa);
 
+// The same for AVX512_BF16's dot product (4 FLOP per lane per vdpbf16ps); 0 where the CPU
+// lacks it. Its ratio to the f32 peak is what bf16 can gain on this CPU.
+int64_t bf16_dot_loop_avx512bf16(int64_t iterations, float* sink);
+double measure_bf16_dot_peak_gflops(int threads);
+
 }  // namespace xcept

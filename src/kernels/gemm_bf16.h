@@ -40,6 +40,13 @@ PackedBf16Matrix pack_bf16_b(int64_t k, int64_t n, const float* b, int64_t ldb,
 // True when the CPU (and XCEPT_MAX_ISA) allow the AVX512_BF16 micro-kernel.
 bool bf16_gemm_available();
 
+// True when bf16 is also faster here: vdpbf16ps sustains at least 1.5x the f32 FMA
+// FLOP rate on one core (measured once, ~0.3 s). Zen 4/5 run it on both FMA pipes (2x);
+// Intel Sapphire/Emerald Rapids issue it on one port of the two FMA ports (1x), where
+// rounding and packing A make a bf16 GEMM slower than the f32 one (1x1 728->728: 153 vs
+// 257 GFLOP/s on 2 threads), and bf16 would trade accuracy for nothing.
+bool bf16_gemm_pays();
+
 // C = act(round_bf16(A) * B + bias + addend), A row-major with row stride lda. Threaded.
 // Throws xcept::Error if !bf16_gemm_available().
 void gemm_bf16(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,

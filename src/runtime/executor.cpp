@@ -171,11 +171,13 @@ void Executor::Impl::check_arena_size(int64_t limit) const {
 
 Executor::Executor(Program program, const ExecutorOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  // Where the CPU lacks AVX512_BF16, bf16 would only emulate rounding at a loss of
-  // speed: float32 is kept, and precision() says so.
-  impl_->precision = options.precision == Precision::bf16 && bf16_gemm_available()
-                         ? Precision::bf16
-                         : Precision::f32;
+  // bf16 is a speed option: where the CPU lacks AVX512_BF16, or its bf16 dot product is
+  // no faster than its f32 FMAs, float32 is kept (unless asked), and precision() says so.
+  impl_->precision =
+      options.precision == Precision::bf16 && bf16_gemm_available() &&
+              (options.bf16_even_if_slower || bf16_gemm_pays())
+          ? Precision::bf16
+          : Precision::f32;
   impl_->program = std::move(program);
   impl_->poison = options.poison_arena;
   // Weights are final now: ops prepare them for their kernels once (Winograd transform,

@@ -16,7 +16,8 @@ struct StepTiming {
 };
 
 // Arithmetic the steps run in: f32, or bf16 multiplies with f32 accumulation where an op
-// has a bf16 kernel (Op::prepare). On CPUs without AVX512_BF16, bf16 runs as f32.
+// has a bf16 kernel (Op::prepare). bf16 runs as f32 on CPUs without AVX512_BF16, and on
+// CPUs where it would be slower (kernels/gemm_bf16.h: bf16_gemm_pays) unless asked to.
 enum class Precision { f32, bf16 };
 const char* precision_name(Precision p);  // "f32", "bf16"
 // Inverse of precision_name; throws xcept::Error naming the bad value.
@@ -31,6 +32,8 @@ struct ExecutorOptions {
   // can ask for huge activations (a pad of a billion columns): it gets an error naming
   // the largest value instead of an allocation that cannot be backed.
   int64_t max_arena_bytes = 0;
+  // Run bf16 even where it is no faster than f32 here: for studies of its accuracy.
+  bool bf16_even_if_slower = false;
 };
 
 // Where the planner put one intermediate value: bytes [offset, offset + bytes) of the

@@ -82,6 +82,7 @@ RuntimeEvalResult evaluate_checkpoint_runtime(const std::string& checkpoint,
     optimize(program);
     ExecutorOptions eo;
     eo.precision = p;
+    eo.bf16_even_if_slower = true;  // an accuracy study: bf16's rounding even where it is slow
     return Executor(std::move(program), eo);
   };
   Executor main = compile(precision);

@@ -12,6 +12,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/fma_peak.h"
 #include "kernels/reference/epilogue_ref.h"
 
 namespace xcept {
@@ -100,6 +101,12 @@ PackedBf16Matrix pack_bf16_b(int64_t k, int64_t n, const float* b, int64_t ldb, 
 bool bf16_gemm_available() {
   static const bool ok = isa_available(Isa::avx512) && cpu_has_avx512_bf16();
   return ok;
+}
+
+bool bf16_gemm_pays() {
+  static const bool pays = bf16_gemm_available() && measure_bf16_dot_peak_gflops(1) >=
+                                                        1.5 * measure_fma_peak_gflops(1, Isa::avx512);
+  return pays;
 }
 
 void gemm_bf16(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,
