@@ -10,6 +10,7 @@
 # Reproduce one: build-fuzz/fuzz_onnx_model build-fuzz/artifacts/fuzz_onnx_model-crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh  # clang and libclang-rt for libFuzzer
 total="${1:-120}"
 dir="${XCEPT_FUZZ_DIR:-build-fuzz}"
 cxx="${CXX_FUZZ:-clang++}"

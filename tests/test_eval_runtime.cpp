@@ -9,6 +9,7 @@
 
 #include "cli_test_support.h"
 #include "core/error.h"
+#include "kernels/gemm_bf16.h"
 #include "quadrant_data_support.h"
 #include "runtime/output_error.h"
 #include "train/evaluate_runtime.h"
@@ -100,6 +101,10 @@ TEST_F(EvalRuntimeTest, Bf16IsComparedWithF32OnTheSameImages) {
   RuntimeEvalResult f32 = evaluate_checkpoint_runtime(ckpt_, data_, Precision::f32, 32);
   RuntimeEvalResult r = evaluate_checkpoint_runtime(ckpt_, data_, Precision::bf16, 32);
   ASSERT_TRUE(r.f32.has_value());
+  // eval studies accuracy: it runs bf16 wherever the CPU has it, fast or not.
+  if (bf16_gemm_available()) {
+    EXPECT_EQ(r.precision_run, Precision::bf16);
+  }
   EXPECT_EQ(r.result.images, 100);
   EXPECT_EQ(r.f32->images, 100);
   EXPECT_DOUBLE_EQ(r.f32->accuracy, f32.result.accuracy);

@@ -55,9 +55,9 @@ Conv2dPrepacked::Conv2dPrepacked(const ConvShape& s, const float* w_hwio,
   // f32 Winograd against bf16 im2col (twice the multiply rate) on conv-mobilenet's 3x3
   // stride-1 layers, Zen 5, 2 threads: Winograd wins from 49 tiles (28x28x256: 1.03 ms
   // against 1.46), bf16 at 16 (14x14x512: 1.24 against 1.87).
-  const bool winograd = winograd_f4x4_pays_prepacked(s) &&
-                        (precision == ConvPrecision::f32 || winograd_tiles(s) >= 32);
-  if (precision == ConvPrecision::bf16 && bf16_gemm_available() && s.groups == 1 && !winograd &&
+  const bool bf16 = precision == ConvPrecision::bf16 && bf16_gemm_available();
+  const bool winograd = winograd_f4x4_pays_prepacked(s) && (!bf16 || winograd_tiles(s) >= 32);
+  if (bf16 && s.groups == 1 && !winograd &&
       (s.is_pointwise() || s.kh * s.kw * s.c >= 64)) {
     const bool pw = s.is_pointwise();
     path_ = pw ? Path::bf16_pointwise : Path::bf16_im2col;

@@ -75,8 +75,6 @@ class DwPwConvFused {
   void run(const float* x, const ConvEpilogue& dw_ep, const ConvEpilogue& pw_ep, float* y,
            int64_t band_bytes = kDwPwBandBytes) const;
 
-  const ConvShape& depthwise_shape() const { return dw_; }
-  const ConvShape& pointwise_shape() const { return pw_; }
   const char* depthwise_kernel_name() const { return dw_name_; }
   bool bf16() const { return bf16_w_ != nullptr; }
   int64_t packed_bytes() const;

@@ -1,9 +1,5 @@
 #include "kernels/epilogue.h"
 
-#include <cmath>
-
-#include "core/error.h"
-
 namespace xcept {
 
 const char* act_kind_name(ActKind k) {
@@ -15,13 +11,6 @@ const char* act_kind_name(ActKind k) {
     case ActKind::leaky_relu: return "leaky_relu";
   }
   return "?";
-}
-
-void check_epilogue(const char* where, ActKind act, float a, float b) {
-  if (std::isnan(a) || std::isnan(b))
-    fail("{}: activation {} has a NaN parameter (a={}, b={})", where, act_kind_name(act), a, b);
-  if (act == ActKind::clip && a > b)
-    fail("{}: clip range [{}, {}] is empty", where, a, b);
 }
 
 }  // namespace xcept

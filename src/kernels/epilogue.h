@@ -42,8 +42,4 @@ struct GemmEpilogue {
   float a = 0.f, b = 0.f;
 };
 
-// Throws xcept::Error naming `where` when the parameters make no sense (clip a > b,
-// NaN parameters).
-void check_epilogue(const char* where, ActKind act, float a, float b);
-
 }  // namespace xcept

@@ -45,75 +45,52 @@ template struct KernelRow<ConvShape, pool2d_fwd_fn>;
 #define XCEPT_ROW(name, isa, supports) {#name, Isa::isa, supports, name},
 #define XCEPT_SKIP(name, isa, supports)
 
-static const Conv2dFwdKernel kConv2dFwd[] = {
+// Each array reads table.inc once with its own op's rows switched on and the rest skipped.
+#define XCEPT_CONV2D_FWD XCEPT_SKIP
+#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
+#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
+#define XCEPT_GEMM XCEPT_SKIP
+#define XCEPT_POOL2D_FWD XCEPT_SKIP
+
+#undef XCEPT_CONV2D_FWD
 #define XCEPT_CONV2D_FWD XCEPT_ROW
-#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
-#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
-#define XCEPT_GEMM XCEPT_SKIP
-#define XCEPT_POOL2D_FWD XCEPT_SKIP
+static const Conv2dFwdKernel kConv2dFwd[] = {
 #include "kernels/table.inc"
-#undef XCEPT_CONV2D_FWD
-#undef XCEPT_CONV2D_BWD_DATA
-#undef XCEPT_CONV2D_BWD_FILTER
-#undef XCEPT_GEMM
-#undef XCEPT_POOL2D_FWD
 };
-
-static const Conv2dBwdDataKernel kConv2dBwdData[] = {
+#undef XCEPT_CONV2D_FWD
 #define XCEPT_CONV2D_FWD XCEPT_SKIP
+
+#undef XCEPT_CONV2D_BWD_DATA
 #define XCEPT_CONV2D_BWD_DATA XCEPT_ROW
-#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
-#define XCEPT_GEMM XCEPT_SKIP
-#define XCEPT_POOL2D_FWD XCEPT_SKIP
+static const Conv2dBwdDataKernel kConv2dBwdData[] = {
 #include "kernels/table.inc"
-#undef XCEPT_CONV2D_FWD
-#undef XCEPT_CONV2D_BWD_DATA
-#undef XCEPT_CONV2D_BWD_FILTER
-#undef XCEPT_GEMM
-#undef XCEPT_POOL2D_FWD
 };
-
-static const Conv2dBwdFilterKernel kConv2dBwdFilter[] = {
-#define XCEPT_CONV2D_FWD XCEPT_SKIP
+#undef XCEPT_CONV2D_BWD_DATA
 #define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
+
+#undef XCEPT_CONV2D_BWD_FILTER
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_ROW
-#define XCEPT_GEMM XCEPT_SKIP
-#define XCEPT_POOL2D_FWD XCEPT_SKIP
+static const Conv2dBwdFilterKernel kConv2dBwdFilter[] = {
 #include "kernels/table.inc"
-#undef XCEPT_CONV2D_FWD
-#undef XCEPT_CONV2D_BWD_DATA
-#undef XCEPT_CONV2D_BWD_FILTER
-#undef XCEPT_GEMM
-#undef XCEPT_POOL2D_FWD
 };
-
-static const GemmKernel kGemm[] = {
-#define XCEPT_CONV2D_FWD XCEPT_SKIP
-#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
+#undef XCEPT_CONV2D_BWD_FILTER
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
+
+#undef XCEPT_GEMM
 #define XCEPT_GEMM XCEPT_ROW
-#define XCEPT_POOL2D_FWD XCEPT_SKIP
+static const GemmKernel kGemm[] = {
 #include "kernels/table.inc"
-#undef XCEPT_CONV2D_FWD
-#undef XCEPT_CONV2D_BWD_DATA
-#undef XCEPT_CONV2D_BWD_FILTER
-#undef XCEPT_GEMM
-#undef XCEPT_POOL2D_FWD
 };
-
-static const Pool2dFwdKernel kPool2dFwd[] = {
-#define XCEPT_CONV2D_FWD XCEPT_SKIP
-#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
-#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
+#undef XCEPT_GEMM
 #define XCEPT_GEMM XCEPT_SKIP
-#define XCEPT_POOL2D_FWD XCEPT_ROW
-#include "kernels/table.inc"
-#undef XCEPT_CONV2D_FWD
-#undef XCEPT_CONV2D_BWD_DATA
-#undef XCEPT_CONV2D_BWD_FILTER
-#undef XCEPT_GEMM
+
 #undef XCEPT_POOL2D_FWD
+#define XCEPT_POOL2D_FWD XCEPT_ROW
+static const Pool2dFwdKernel kPool2dFwd[] = {
+#include "kernels/table.inc"
 };
+#undef XCEPT_POOL2D_FWD
+#define XCEPT_POOL2D_FWD XCEPT_SKIP
 
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }

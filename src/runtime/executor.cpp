@@ -180,14 +180,14 @@ Executor::Executor(Program program, const ExecutorOptions& options)
           : Precision::f32;
   impl_->program = std::move(program);
   impl_->poison = options.poison_arena;
+  impl_->build_plan();
+  impl_->check_arena_size(options.max_arena_bytes > 0 ? options.max_arena_bytes
+                                                       : physical_memory_bytes());
   // Weights are final now: ops prepare them for their kernels once (Winograd transform,
   // bf16 packing) instead of on every run.
   const ConvPrecision cp =
       impl_->precision == Precision::bf16 ? ConvPrecision::bf16 : ConvPrecision::f32;
   for (Step& st : impl_->program.steps()) st.op->prepare(cp);
-  impl_->build_plan();
-  impl_->check_arena_size(options.max_arena_bytes > 0 ? options.max_arena_bytes
-                                                       : physical_memory_bytes());
   impl_->arena = Tensor({std::max<int64_t>(impl_->arena_bytes / int64_t(sizeof(float)), 1)});
   auto& values = impl_->program.values();
   impl_->ptr.assign(values.size(), nullptr);

@@ -1,6 +1,6 @@
 // Runs a Program. Construction plans every intermediate buffer once (liveness over the
 // step order, first-fit in one arena, in-place reuse for elementwise steps), so running
-// allocates nothing but outputs.
+// allocates nothing but outputs (and what an op needs internally, e.g. a broadcast).
 #pragma once
 
 #include <memory>
@@ -10,10 +10,6 @@
 #include "runtime/program.h"
 
 namespace xcept {
-
-struct StepTiming {
-  double ms = 0;  // last run
-};
 
 // Arithmetic the steps run in: f32, or bf16 multiplies with f32 accumulation where an op
 // has a bf16 kernel (Op::prepare). bf16 runs as f32 on CPUs without AVX512_BF16, and on

@@ -21,17 +21,27 @@ namespace xcept {
 
 namespace {
 
-// Step index writing each value, or -1.
-std::vector<int> producers(const Program& p) {
-  std::vector<int> prod(p.values().size(), -1);
-  for (size_t s = 0; s < p.steps().size(); ++s) prod[size_t(p.steps()[s].output)] = int(s);
-  return prod;
+// Who writes and how many read each value, counted once per pass (each pass rewrites one
+// pattern and starts over, so per-value scans would make it cubic in the step count).
+struct ValueUses {
+  std::vector<int> producer;  // step index writing the value, or -1
+  std::vector<int> readers;   // step inputs reading it, plus program outputs naming it
+};
+
+ValueUses producers(const Program& p) {
+  ValueUses u{std::vector<int>(p.values().size(), -1), std::vector<int>(p.values().size(), 0)};
+  for (size_t s = 0; s < p.steps().size(); ++s) {
+    u.producer[size_t(p.steps()[s].output)] = int(s);
+    for (ValueId in : p.steps()[s].inputs) ++u.readers[size_t(in)];
+  }
+  for (ValueId o : p.outputs()) ++u.readers[size_t(o)];
+  return u;
 }
 
 // The step writing `v` when exactly one step reads v (and v is no program output), else -1.
-int sole_producer(const Program& p, const std::vector<int>& prod, ValueId v) {
-  if (p.value(v).is_constant || p.use_count(v) != 1) return -1;
-  return prod[size_t(v)];
+int sole_producer(const Program& p, const ValueUses& u, ValueId v) {
+  if (p.value(v).is_constant || u.readers[size_t(v)] != 1) return -1;
+  return u.producer[size_t(v)];
 }
 
 // w[..][c] *= scale[c] for a weight whose last axis is the output channel; then
@@ -115,7 +125,7 @@ bool fuse_one_residual_add(Program& p) {
     int best = -1, operand = -1;
     for (int k = 0; k < 2; ++k) {
       const int j = sole_producer(p, prod, steps[i].inputs[size_t(k)]);
-      if (j < 0 || prod[size_t(steps[i].inputs[size_t(1 - k)])] > j) continue;
+      if (j < 0 || prod.producer[size_t(steps[i].inputs[size_t(1 - k)])] > j) continue;
       auto* conv = dynamic_cast<Conv2dOp*>(steps[size_t(j)].op.get());
       if (!conv || conv->with_addend() || !conv->act().is_none()) continue;
       if (j > best) best = j, operand = k;
@@ -157,7 +167,7 @@ bool fuse_one_depthwise_pointwise(Program& p, bool always) {
     if (pw->with_addend()) {
       const ValueId addend = steps[i].inputs.at(1);
       inputs.push_back(addend);
-      at_depthwise = prod[size_t(addend)] < j;
+      at_depthwise = prod.producer[size_t(addend)] < j;
     }
     Step fused;
     fused.name = fused_name(steps[size_t(j)].name, steps[i].name);

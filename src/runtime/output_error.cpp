@@ -11,6 +11,7 @@ namespace xcept {
 namespace {
 
 double ratio(double num, double den) {
+  if (std::isnan(num) || std::isnan(den)) return std::numeric_limits<double>::quiet_NaN();
   if (den > 0) return num / den;
   return num > 0 ? std::numeric_limits<double>::infinity() : 0.0;
 }

@@ -6,7 +6,7 @@
 //   3. output transform with the epilogue fused: y = act(A^T M A + bias + addend).
 // 36 multiplies per 16 outputs instead of 144: 2.25x fewer than direct, paid for by the
 // transforms (memory-bound) and by 4x larger weights, so it pays at 16+ channels.
-// Blocks are sized so V and M stay within a few MB; one block runs its stages threaded
+// Blocks are sized so V and M stay within kBlockFloats (16 MB); one block runs its stages threaded
 // (tiles for the transforms, xi for the GEMMs), several run one block per thread. Each
 // output value depends on its tile alone (GEMM rows are independent), so the blocking
 // never changes results.

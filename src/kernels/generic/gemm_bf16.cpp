@@ -1,6 +1,6 @@
 // The bf16 GEMM driver (kernels/gemm_bf16.h): B is packed once by the caller; A is
 // rounded and packed here per block of rows. Each C tile sums all of k in one pass of
-// the micro-kernel (no k blocking: a 32-column B panel is 64 bytes per k pair, 290 KB
+// the micro-kernel (no k blocking: a 32-column B panel is 128 bytes per k pair, 290 KB
 // even at k = 4608, so it stays in L2), so the epilogue runs once per tile while it is in
 // L1, and every C element is computed the same way however the work is split.
 #include "kernels/gemm_bf16.h"
