@@ -50,7 +50,7 @@ const bool registered = [] {
   register_rows("conv2d_bwd_filter", conv2d_bwd_filter_kernels(), [](benchmark::State& st, const Conv2dBwdFilterKernel& r, const ConvShape& s) {
     auto x = filled(s.input_numel(), 0.5f), dy = filled(s.output_numel(), 0.01f);
     auto dw = filled(s.weight_numel(), 0), db = filled(s.m, 0);
-    for (auto _ : st) r.fn(s, x.data(), dy.data(), dw.data(), db.data());
+    for (auto _ : st) r.fn(s, x.data(), dy.data(), dw.data(), db.data(), false);
   });
   // Pooling rows on Xception's 3x3 stride-2 maxpools (entry and exit flow).
   for (const Pool2dFwdKernel& row : pool2d_fwd_kernels()) {

@@ -102,7 +102,7 @@ void run_bwd_data(benchmark::State& st, const Conv2dBwdDataKernel& r, const Conv
 void run_bwd_filter(benchmark::State& st, const Conv2dBwdFilterKernel& r, const ConvShape& s) {
   auto x = filled(s.input_numel(), 0.5f), dy = filled(s.output_numel(), 0.01f);
   auto dw = filled(s.weight_numel(), 0), db = filled(s.m, 0);
-  for (auto _ : st) r.fn(s, x.data(), dy.data(), dw.data(), db.data());
+  for (auto _ : st) r.fn(s, x.data(), dy.data(), dw.data(), db.data(), false);
 }
 
 const bool registered = [] {

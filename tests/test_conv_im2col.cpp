@@ -105,16 +105,16 @@ TEST_P(ConvIm2col, BackwardFilterManyTilesMatchesReferenceAndThreadCounts) {
   ref::conv2d_bwd_filter<float>(s, x.data(), dy.data(), want_w.data(), want_b.data());
   std::vector<float> w1(s.weight_numel(), NAN), w2(w1), b1(s.m, NAN), b2(b1);
   set_num_threads(1);
-  conv2d_bwd_filter_im2col_nhwc_f32(s, x.data(), dy.data(), w1.data(), b1.data());
+  conv2d_bwd_filter_im2col_nhwc_f32(s, x.data(), dy.data(), w1.data(), b1.data(), false);
   set_num_threads(2);
-  conv2d_bwd_filter_im2col_nhwc_f32(s, x.data(), dy.data(), w2.data(), b2.data());
+  conv2d_bwd_filter_im2col_nhwc_f32(s, x.data(), dy.data(), w2.data(), b2.data(), false);
   EXPECT_LT(test::max_rel_error(w1.data(), want_w.data(), w1.size()), kTolerance) << s.to_string();
   EXPECT_LT(test::max_rel_error(b1.data(), want_b.data(), b1.size()), kTolerance) << s.to_string();
   EXPECT_TRUE(bit_equal(w1, w2)) << s.to_string();
   EXPECT_TRUE(bit_equal(b1, b2)) << s.to_string();
   // Without dbias the weight gradient is unchanged.
   std::vector<float> w3(s.weight_numel(), NAN);
-  conv2d_bwd_filter_im2col_nhwc_f32(s, x.data(), dy.data(), w3.data(), nullptr);
+  conv2d_bwd_filter_im2col_nhwc_f32(s, x.data(), dy.data(), w3.data(), nullptr, false);
   EXPECT_TRUE(bit_equal(w2, w3)) << s.to_string();
 }
 

@@ -117,7 +117,7 @@ Outputs run_bwd_filter(const Conv2dBwdFilterKernel& r, const ConvShape& s) {
   auto x = test::random_vector<float>(s.input_numel(), 6);
   auto dy = test::random_vector<float>(s.output_numel(), 7);
   Outputs o{std::vector<float>(s.weight_numel(), NAN), std::vector<float>(s.m, NAN)};
-  r.fn(s, x.data(), dy.data(), o.a.data(), o.b.data());
+  r.fn(s, x.data(), dy.data(), o.a.data(), o.b.data(), false);
   return o;
 }
 
@@ -193,13 +193,13 @@ TEST_F(DwConv, FilterGradientIsExactOverManyRows) {
   for (size_t i = 0; i < dy.size(); ++i) dy[i] = float(int(i % 5) - 2);
   const auto& ref = reference_row(conv2d_bwd_filter_kernels());
   std::vector<float> want_w(s.weight_numel()), want_b(s.m);
-  ref.fn(s, x.data(), dy.data(), want_w.data(), want_b.data());
+  ref.fn(s, x.data(), dy.data(), want_w.data(), want_b.data(), false);
   for (const auto& r : conv2d_bwd_filter_kernels()) {
     if (!is_dw_row(r.name) || !isa_available(r.isa)) continue;
     for (int threads : {1, 2}) {
       set_num_threads(threads);
       std::vector<float> got_w(s.weight_numel(), NAN), got_b(s.m, NAN);
-      r.fn(s, x.data(), dy.data(), got_w.data(), got_b.data());
+      r.fn(s, x.data(), dy.data(), got_w.data(), got_b.data(), false);
       EXPECT_EQ(got_w, want_w) << r.name << " threads " << threads;
       EXPECT_EQ(got_b, want_b) << r.name << " threads " << threads;
     }

@@ -234,18 +234,25 @@ TEST_P(Conv2dBwdFilterDifferential, MatchesReference) {
     ++tested;
     auto x = test::random_vector<float>(s.input_numel(), 31);
     auto dy = test::random_vector<float>(s.output_numel(), 32);
-    for (bool with_bias : {true, false}) {
-      std::vector<float> want_w(s.weight_numel()), got_w(s.weight_numel(), NAN);
-      std::vector<float> want_b(s.m), got_b(s.m, NAN);
-      ref.fn(s, x.data(), dy.data(), want_w.data(), with_bias ? want_b.data() : nullptr);
-      row->fn(s, x.data(), dy.data(), got_w.data(), with_bias ? got_b.data() : nullptr);
-      ASSERT_LT(test::max_rel_error(got_w.data(), want_w.data(), got_w.size()), kTolerance)
-          << row->name << " weights on " << s.to_string();
-      if (with_bias) {
-        ASSERT_LT(test::max_rel_error(got_b.data(), want_b.data(), got_b.size()), kTolerance)
-            << row->name << " bias on " << s.to_string();
+    // accumulate: both start from the same random gradients and add onto them.
+    const auto prior_w = test::random_vector<float>(s.weight_numel(), 33);
+    const auto prior_b = test::random_vector<float>(s.m, 34);
+    for (bool accumulate : {false, true})
+      for (bool with_bias : {true, false}) {
+        std::vector<float> want_w = prior_w, got_w = prior_w, want_b = prior_b, got_b = prior_b;
+        if (!accumulate) std::fill(got_w.begin(), got_w.end(), NAN);
+        if (!accumulate) std::fill(got_b.begin(), got_b.end(), NAN);
+        ref.fn(s, x.data(), dy.data(), want_w.data(), with_bias ? want_b.data() : nullptr,
+               accumulate);
+        row->fn(s, x.data(), dy.data(), got_w.data(), with_bias ? got_b.data() : nullptr,
+                accumulate);
+        ASSERT_LT(test::max_rel_error(got_w.data(), want_w.data(), got_w.size()), kTolerance)
+            << row->name << " weights on " << s.to_string() << " accumulate " << accumulate;
+        if (with_bias) {
+          ASSERT_LT(test::max_rel_error(got_b.data(), want_b.data(), got_b.size()), kTolerance)
+              << row->name << " bias on " << s.to_string() << " accumulate " << accumulate;
+        }
       }
-    }
   }
   EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
 }

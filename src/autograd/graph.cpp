@@ -1,10 +1,21 @@
 #include "autograd/graph.h"
 
+#include <algorithm>
+#include <chrono>
+#include <map>
 #include <set>
 
 #include "core/error.h"
+#include "core/threadpool.h"
 
 namespace xcept {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+}  // namespace
 
 struct Graph::Node {
   std::string name;
@@ -14,6 +25,10 @@ struct Graph::Node {
   Tensor value;     // batch + dims, after forward
   Tensor grad;      // dL/dvalue, during backward
   bool has_grad = false;
+  // Contributions of further consumers while grad already holds one, summed into grad
+  // right after; kept across steps so backward allocates nothing once they exist.
+  std::vector<Tensor> extra;
+  double forward_ms = 0, backward_ms = 0;  // with profiling on
 };
 
 Graph::Graph(std::string name, uint64_t seed) : name_(std::move(name)), rng_(seed) {}
@@ -75,14 +90,18 @@ const Tensor& Graph::forward(const Tensor& input, bool training) {
     fail("graph {}: input is {}, expected batch x {}", name_, dims_to_string(input.dims()),
          dims_to_string(in.dims));
   const int64_t batch = input.dim(0);
-  in.value = input;
+  ensure_dims(in.value, input.dims());  // a copy into the buffer of the last batch
+  if (input.numel() > 0)
+    std::copy(input.data(), input.data() + input.numel(), in.value.data());
   std::vector<const Tensor*> ins;
   for (auto& node : nodes_) {
     if (!node->layer) continue;
     ins.clear();
     for (NodeId i : node->inputs) ins.push_back(&nodes_[i]->value);
+    const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
     ensure_dims(node->value, with_batch(batch, node->dims));
     node->layer->forward(ins, node->value, training);
+    if (profiling_) node->forward_ms = ms_since(t0);
   }
   return nodes_[output_]->value;
 }
@@ -98,15 +117,14 @@ void Graph::backward(const Tensor& d_output) {
 
   std::vector<const Tensor*> ins;
   std::vector<Tensor*> dins;
-  std::vector<Tensor> scratch;
   for (NodeId id = output_; id >= 0; --id) {
     Node& node = *nodes_[id];
     if (!node.layer || !node.has_grad) continue;
+    const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
     ins.clear();
     dins.clear();
-    scratch.clear();
-    scratch.reserve(node.inputs.size());
     std::set<NodeId> first_writers;  // inputs this node writes directly
+    std::map<NodeId, size_t> extras_used;
     for (NodeId i : node.inputs) {
       Node& src = *nodes_[i];
       ins.push_back(&src.value);
@@ -117,25 +135,37 @@ void Graph::backward(const Tensor& d_output) {
         dins.push_back(&src.grad);
         first_writers.insert(i);
       } else {  // already holds a contribution: write beside it, add below
-        scratch.emplace_back(src.value.dims());
-        dins.push_back(&scratch.back());
+        const size_t k = extras_used[i]++;
+        if (src.extra.size() <= k) src.extra.resize(k + 1);
+        ensure_dims(src.extra[k], src.value.dims());
+        dins.push_back(&src.extra[k]);
       }
     }
     node.layer->backward(ins, node.value, node.grad, dins);
-    size_t s = 0;
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       Node& src = *nodes_[node.inputs[k]];
       if (!src.layer) continue;
       if (dins[k] == &src.grad) {
         src.has_grad = true;
       } else {
-        const Tensor& part = scratch[s++];
         float* g = src.grad.data();
-        for (int64_t e = 0; e < part.numel(); ++e) g[e] += part[e];
+        const float* part = dins[k]->data();
+        parallel_for(src.grad.numel(), int64_t{1} << 15, [&](int64_t b, int64_t e) {
+          for (int64_t j = b; j < e; ++j) g[j] += part[j];
+        });
       }
     }
+    if (profiling_) node.backward_ms = ms_since(t0);
   }
 }
+
+void Graph::set_profiling(bool on) {
+  profiling_ = on;
+  for (NodeId i = 0; i < NodeId(nodes_.size()); ++i)
+    if (nodes_[i]->layer) nodes_[i]->layer->set_profiling(on);
+}
+double Graph::node_forward_ms(NodeId node) const { return nodes_.at(node)->forward_ms; }
+double Graph::node_backward_ms(NodeId node) const { return nodes_.at(node)->backward_ms; }
 
 void Graph::zero_grad() {
   for (auto& p : params())

@@ -4,7 +4,9 @@
 // of addition is an execution order: forward walks it front to back, backward back to
 // front. Branches (Inception), residual additions (Xception) and concatenations are
 // nodes with several inputs; a node read by several others gets the sum of their
-// gradients. The graph owns every activation and gradient buffer.
+// gradients. The graph owns every node's output and gradient buffer and keeps them
+// across steps (layers may keep buffers of their own, such as a separable convolution's
+// intermediate), so a step with the same batch size allocates nothing.
 #pragma once
 
 #include <memory>
@@ -46,6 +48,12 @@ class Graph {
   // Reseeds every layer that draws random numbers, each from (seed, node index).
   void reseed(uint64_t seed);
 
+  // With profiling on, forward and backward time every node (wall time, milliseconds,
+  // of the last call) and every layer splits its backward (Layer::set_profiling).
+  void set_profiling(bool on);
+  double node_forward_ms(NodeId node) const;
+  double node_backward_ms(NodeId node) const;
+
   // Every layer's parameters, in node order, with full names
   // ("block4_sepconv2.pointwise.weight").
   ParamList params();
@@ -65,6 +73,7 @@ class Graph {
   Rng rng_;
   std::vector<std::unique_ptr<Node>> nodes_;
   NodeId input_ = -1, output_ = -1;
+  bool profiling_ = false;
 };
 
 }  // namespace xcept

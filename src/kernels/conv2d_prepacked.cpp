@@ -8,6 +8,7 @@
 #include "kernels/generic/conv2d_winograd_f4x4.h"
 #include "kernels/generic/im2col.h"
 #include "kernels/kernels.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
@@ -15,22 +16,7 @@ namespace {
 // Patch buffer of the bf16 im2col path: 1M floats (4 MB) per tile of output pixels.
 constexpr int64_t kIm2colTileFloats = int64_t(1) << 20;
 
-// Grow-only scratch kept across calls (a fresh 4 MB would page-fault on every run).
-class ScratchFloats {
- public:
-  ScratchFloats() = default;
-  ScratchFloats(const ScratchFloats&) = delete;
-  ScratchFloats& operator=(const ScratchFloats&) = delete;
-  float* get(int64_t n) {
-    if (n > size_) buf_.reset(new float[size_t(n)]), size_ = n;
-    return buf_.get();
-  }
-
- private:
-  std::unique_ptr<float[]> buf_;
-  int64_t size_ = 0;
-};
-thread_local ScratchFloats t_im2col_scratch;
+thread_local ScratchBuffer t_im2col_scratch;
 
 int64_t winograd_tiles(const ConvShape& s) { return s.n * ((s.ho + 3) / 4) * ((s.wo + 3) / 4); }
 

@@ -323,7 +323,7 @@ struct DwBackwardFilter : DwBlocks<V> {
   // Partial sums over a fixed split of the rows (independent of the thread count), then
   // summed in split order: the result is the same bit for bit however many threads run.
   static void backward_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
-                              float* dbias) {
+                              float* dbias, bool accumulate) {
     const DwGeom g = dw_geom_forward(s);
     const int64_t ch = g.ch, nrows = g.n * g.out_h;
     // A split costs about a row of work (zeroing and summing its partials), so splits
@@ -361,8 +361,8 @@ struct DwBackwardFilter : DwBlocks<V> {
       for (int64_t i = i0; i < i1; ++i) {
         float acc = part[i];
         for (int64_t k = 1; k < splits; ++k) acc += part[k * psize + i];
-        if (i < wsize) dw[i] = acc;
-        else dbias[i - wsize] = acc;
+        float& out = i < wsize ? dw[i] : dbias[i - wsize];
+        out = accumulate ? out + acc : acc;
       }
     });
   }

@@ -6,34 +6,13 @@
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "kernels/kernels.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
 
-// Grow-only, 64-byte aligned, one per thread and kept across calls: a band is a few
-// hundred KB, and fresh pages per call would cost a page fault per 4 KiB.
-class BandBuffer {
- public:
-  BandBuffer() = default;
-  BandBuffer(const BandBuffer&) = delete;
-  BandBuffer& operator=(const BandBuffer&) = delete;
-  ~BandBuffer() { ::operator delete[](data_, std::align_val_t(64)); }
-  float* get(int64_t floats) {
-    if (floats > capacity_) {
-      ::operator delete[](data_, std::align_val_t(64));
-      data_ = nullptr, capacity_ = 0;  // stays consistent if the allocation throws
-      data_ = static_cast<float*>(
-          ::operator new[](size_t(floats) * sizeof(float), std::align_val_t(64)));
-      capacity_ = floats;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  int64_t capacity_ = 0;
-};
-thread_local BandBuffer t_band;
+// One per thread: a band is a few hundred KB.
+thread_local ScratchBuffer t_band;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -7,7 +7,8 @@
 // Adding a kernel is one row in table.inc plus its source file.
 //
 // Kernels know no graph and allocate only scratch. Pointers are dense in the layouts
-// that kernels/conv_shape.h and kernels/gemm_shape.h describe. Outputs are overwritten.
+// that kernels/conv_shape.h and kernels/gemm_shape.h describe. Outputs are overwritten,
+// except where a kernel takes an `accumulate` flag.
 #pragma once
 
 #include <span>
@@ -25,9 +26,11 @@ using conv2d_fwd_fn = void(const ConvShape& s, const float* x, const float* w,
                            const ConvEpilogue& ep, float* y);
 // dx = dL/dx given dy = dL/dy.
 using conv2d_bwd_data_fn = void(const ConvShape& s, const float* dy, const float* w, float* dx);
-// dw = dL/dw, dbias = dL/dbias (dbias may be null).
+// dw = dL/dw, dbias = dL/dbias (dbias may be null); with `accumulate` the gradients are
+// added to what dw and dbias hold (a GEMM's beta = 1), so a layer sums straight into its
+// grad buffers with no temporary.
 using conv2d_bwd_filter_fn = void(const ConvShape& s, const float* x, const float* dy, float* dw,
-                                  float* dbias);
+                                  float* dbias, bool accumulate);
 using gemm_fn = void(const GemmShape& s, const float* a, const float* b, float* c);
 // Pooling over the window a ConvShape describes (m = groups = c; kh, kw, strides, pads
 // and dilations used). Averages divide by the taps inside the input, or by kh*kw with
@@ -70,7 +73,7 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEp
                 float* y);
 void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx);
 void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
-                       float* dbias);
+                       float* dbias, bool accumulate = false);
 void gemm(const GemmShape& s, const float* a, const float* b, float* c);
 void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y);
 // B [k x n] (as s describes it: trans_b, ldb) packed once for the micro-kernel gemm()

@@ -127,8 +127,8 @@ void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float*
   pick_conv2d_bwd_data(s).fn(s, dy, w, dx);
 }
 void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
-                       float* dbias) {
-  pick_conv2d_bwd_filter(s).fn(s, x, dy, dw, dbias);
+                       float* dbias, bool accumulate) {
+  pick_conv2d_bwd_filter(s).fn(s, x, dy, dw, dbias, accumulate);
 }
 void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   // Prepacked B fits one micro-kernel: the one gemm_pack_b packed for.

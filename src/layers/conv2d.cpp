@@ -1,9 +1,9 @@
 #include "layers/conv2d.h"
 
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <utility>
-#include <vector>
 
 #include "core/error.h"
 #include "kernels/kernels.h"
@@ -64,39 +64,55 @@ ConvShape Conv2d::check_input(const Tensor& x) const {
   return s;
 }
 
+static void ensure_dims(Tensor& t, const Dims& dims) {
+  if (t.dims() != dims) t = Tensor(dims);
+}
+
+void Conv2d::forward(const Tensor& x, Tensor& y) {
+  const ConvShape s = check_input(x);
+  ensure_dims(y, {s.n, s.ho, s.wo, s.m});
+  conv2d_fwd(s, x.data(), weight.data(), has_bias ? bias.data() : nullptr, y.data());
+}
+
+void Conv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSplit* split) {
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  const ConvShape s = check_input(x);
+  const Dims ydims{s.n, s.ho, s.wo, s.m};
+  if (dy.dims() != ydims)
+    fail("{}: gradient dy is {}, but forward produced {}", name, dims_to_string(dy.dims()),
+         dims_to_string(ydims));
+  const auto t0 = split ? Clock::now() : Clock::time_point{};
+  if (dx) {
+    ensure_dims(*dx, x.dims());
+    conv2d_bwd_data(s, dy.data(), weight.data(), dx->data());
+  }
+  const auto t1 = split ? Clock::now() : Clock::time_point{};
+  conv2d_bwd_filter(s, x.data(), dy.data(), grad_weight.data(),
+                    has_bias ? grad_bias.data() : nullptr, /*accumulate=*/true);
+  if (split) {
+    split->data_ms += ms(t0, t1);
+    split->weights_ms += ms(t1, Clock::now());
+  }
+}
+
 Tensor Conv2d::forward(const Tensor& x) { return forward(Tensor(x)); }
 
 Tensor Conv2d::forward(Tensor&& x) {
-  ConvShape s = check_input(x);
-  shape_ = s;
+  shape_ = check_input(x);
   input_ = std::move(x);
-  return run_forward();
-}
-
-Tensor Conv2d::run_forward() {
   cached_ = true;
-  Tensor y({shape_.n, shape_.ho, shape_.wo, shape_.m});
-  conv2d_fwd(shape_, input_.data(), weight.data(), has_bias ? bias.data() : nullptr, y.data());
+  Tensor y;
+  forward(input_, y);
   return y;
 }
 
 Tensor Conv2d::backward(const Tensor& dy) {
   if (!cached_) fail("{}: backward called before forward", name);
-  const Dims ydims{shape_.n, shape_.ho, shape_.wo, shape_.m};
-  if (dy.dims() != ydims)
-    fail("{}: gradient dy is {}, but forward produced {}", name, dims_to_string(dy.dims()),
-         dims_to_string(ydims));
-  Tensor dx(input_.dims());
-  conv2d_bwd_data(shape_, dy.data(), weight.data(), dx.data());
-
-  // Kernels overwrite their outputs; the layer's contract is to accumulate.
-  std::vector<float> dw(static_cast<size_t>(weight.numel()));
-  std::vector<float> db(has_bias ? static_cast<size_t>(shape_.m) : 0);
-  conv2d_bwd_filter(shape_, input_.data(), dy.data(), dw.data(), has_bias ? db.data() : nullptr);
-  float* gw = grad_weight.data();
-  for (size_t i = 0; i < dw.size(); ++i) gw[i] += dw[i];
-  float* gb = grad_bias.data();
-  for (size_t i = 0; i < db.size(); ++i) gb[i] += db[i];
+  Tensor dx;
+  backward(input_, dy, &dx);
   return dx;
 }
 

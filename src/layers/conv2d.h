@@ -6,8 +6,13 @@
 // the CPU and shape allow runs.
 //
 // Tensors: x [n][h][w][c], y [n][ho][wo][m]; weight HWIO [kh][kw][c/groups][m]; bias [m].
-// forward() caches its input for backward(); backward() returns dx and ADDS dL/dweight
-// and dL/dbias into grad_weight / grad_bias (call zero_grad() between steps).
+// Two ways to call it:
+//   - stateless, what graph layers use: forward(x, y) writes y (resized only when its dims
+//     differ, so a buffer is reused step after step) and backward(x, dy, dx) is given the
+//     same x again. Nothing is copied and nothing is allocated once the buffers exist.
+//   - cached, for standalone use: forward(x) keeps x and returns y; backward(dy) returns dx.
+// Backward ADDS dL/dweight and dL/dbias into grad_weight / grad_bias (the kernels
+// accumulate in place; call zero_grad() between steps).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +41,11 @@ struct ConvWindow {
   }
 };
 
+// Where a backward pass spent its time, when the caller asks (profiling).
+struct BackwardSplit {
+  double data_ms = 0, weights_ms = 0;
+};
+
 // Fills `t` from U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio
 // 2010), drawing in element order from std::mt19937(seed).
 void glorot_uniform_fill(Tensor& t, int64_t fan_in, int64_t fan_out, uint32_t seed);
@@ -60,6 +70,12 @@ class Conv2d {
   Tensor grad_weight, grad_bias;  // same dims as weight, bias
 
   // x must be 4-D NHWC with in_channels channels; errors name the layer and the shapes.
+  void forward(const Tensor& x, Tensor& y);
+  // x as given to forward, dy with the dims of y; dx (resized to x's dims when they
+  // differ) may be null when no input gradient is wanted.
+  // With `split`, adds the time of each part to it.
+  void backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSplit* split = nullptr);
+
   Tensor forward(const Tensor& x);
   Tensor forward(Tensor&& x);  // same, but keeps x itself as the cache instead of a copy
   // dy must have the dims forward returned. Returns dx (dims of the forward input).
@@ -74,7 +90,6 @@ class Conv2d {
 
  private:
   ConvShape check_input(const Tensor& x) const;
-  Tensor run_forward();
 
   Tensor input_;
   ConvShape shape_;

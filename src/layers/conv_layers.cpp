@@ -29,13 +29,14 @@ Dims Conv2dLayer::build(const std::vector<Dims>& inputs, Rng& rng) {
 }
 
 void Conv2dLayer::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  out = conv_.forward(*in[0]);
+  conv_.forward(*in[0], out);
 }
 
-void Conv2dLayer::backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout,
+void Conv2dLayer::backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                            const std::vector<Tensor*>& din) {
-  Tensor dx = conv_.backward(dout);
-  if (din[0]) *din[0] = std::move(dx);
+  BackwardSplit split;
+  conv_.backward(*in[0], dout, din[0], profiling_ ? &split : nullptr);
+  backward_weights_ms_ = split.weights_ms;
 }
 
 SeparableConv2dLayer::SeparableConv2dLayer(std::string name, const SeparableConv2dOptions& options)
@@ -54,13 +55,14 @@ Dims SeparableConv2dLayer::build(const std::vector<Dims>& inputs, Rng& rng) {
 }
 
 void SeparableConv2dLayer::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  out = sep_.forward(*in[0]);
+  sep_.forward(*in[0], out);
 }
 
-void SeparableConv2dLayer::backward(const std::vector<const Tensor*>&, const Tensor&,
+void SeparableConv2dLayer::backward(const std::vector<const Tensor*>& in, const Tensor&,
                                     const Tensor& dout, const std::vector<Tensor*>& din) {
-  Tensor dx = sep_.backward(dout);
-  if (din[0]) *din[0] = std::move(dx);
+  BackwardSplit split;
+  sep_.backward(*in[0], dout, din[0], profiling_ ? &split : nullptr);
+  backward_weights_ms_ = split.weights_ms;
 }
 
 }  // namespace xcept

@@ -51,6 +51,16 @@ class Layer {
   // Multiply-accumulates per image, after build (0 for layers the papers do not count).
   virtual int64_t macs() const { return 0; }
 
+  // With profiling on, a layer whose backward computes weight gradients times that part
+  // (`xcept bench --train` splits backward into data and weights with it).
+  void set_profiling(bool on) { profiling_ = on; }
+  // Milliseconds of the last backward spent on parameter gradients.
+  double last_backward_weights_ms() const { return backward_weights_ms_; }
+
+ protected:
+  bool profiling_ = false;
+  double backward_weights_ms_ = 0;
+
  private:
   std::string name_;
 };

@@ -56,7 +56,7 @@ Conv2d& SeparableConv2d::second_step() {
   return options.order == SeparableOrder::depthwise_pointwise ? pointwise : depthwise;
 }
 
-Tensor SeparableConv2d::forward(const Tensor& x) {
+void SeparableConv2d::check_input(const Tensor& x) const {
   // Checked here too so the message names this layer, not only "<name>.depthwise".
   if (x.rank() != 4)
     fail("{}: expected a 4-D NHWC input, got {} ({}-D)", name, dims_to_string(x.dims()),
@@ -64,20 +64,41 @@ Tensor SeparableConv2d::forward(const Tensor& x) {
   if (x.dim(3) != in_channels)
     fail("{}: input {} has {} channels, the layer expects {}", name, dims_to_string(x.dims()),
          x.dim(3), in_channels);
-  Tensor mid = first_step().forward(x);
-  // In place: the second step caches `mid` as its input, and the activation backward
-  // reads the activation's output, which is exactly that cache.
-  activation_fwd_f32(options.mid_activation, mid.data(), mid.data(), mid.numel(),
+}
+
+void SeparableConv2d::forward(const Tensor& x, Tensor& y) {
+  check_input(x);
+  first_step().forward(x, mid_);
+  // In place: the activation backward reads the activation's output, which is mid_.
+  activation_fwd_f32(options.mid_activation, mid_.data(), mid_.data(), mid_.numel(),
                      options.elu_alpha);
-  return second_step().forward(std::move(mid));
+  second_step().forward(mid_, y);
+}
+
+void SeparableConv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx,
+                               BackwardSplit* split) {
+  check_input(x);
+  if (mid_.empty()) fail("{}: backward called before forward", name);
+  second_step().backward(mid_, dy, &dmid_, split);
+  activation_bwd_f32(options.mid_activation, mid_.data(), dmid_.data(), dmid_.data(),
+                     dmid_.numel(), options.elu_alpha);
+  first_step().backward(x, dmid_, dx, split);
+}
+
+Tensor SeparableConv2d::forward(const Tensor& x) {
+  check_input(x);
+  input_ = x;
+  cached_ = true;
+  Tensor y;
+  forward(input_, y);
+  return y;
 }
 
 Tensor SeparableConv2d::backward(const Tensor& dy) {
-  Conv2d& second = second_step();
-  Tensor dmid = second.backward(dy);
-  activation_bwd_f32(options.mid_activation, second.input().data(), dmid.data(), dmid.data(),
-                     dmid.numel(), options.elu_alpha);
-  return first_step().backward(dmid);
+  if (!cached_) fail("{}: backward called before forward", name);
+  Tensor dx;
+  backward(input_, dy, &dx);
+  return dx;
 }
 
 void SeparableConv2d::zero_grad() {

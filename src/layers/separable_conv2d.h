@@ -53,9 +53,15 @@ class SeparableConv2d {
   Conv2d depthwise;  // "<name>.depthwise"
   Conv2d pointwise;  // "<name>.pointwise"
 
-  // x must be 4-D NHWC with in_channels channels; returns [n][ho][wo][out_channels].
+  // Stateless, as Conv2d's: forward(x, y) keeps the intermediate (after the mid
+  // activation) in a buffer of its own, reused across calls, for backward(x, dy, dx)
+  // with the same x. dx may be null. Adds into both members' grad_weight / grad_bias.
+  void forward(const Tensor& x, Tensor& y);
+  void backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSplit* split = nullptr);
+
+  // Cached: x must be 4-D NHWC with in_channels channels; returns [n][ho][wo][out_channels].
   Tensor forward(const Tensor& x);
-  // Returns dx; adds into both members' grad_weight / grad_bias.
+  // Returns dx.
   Tensor backward(const Tensor& dy);
 
   void zero_grad();
@@ -63,6 +69,12 @@ class SeparableConv2d {
 
   Conv2d& first_step();  // depthwise or pointwise, by order
   Conv2d& second_step();
+
+ private:
+  void check_input(const Tensor& x) const;
+  Tensor mid_, dmid_;  // the first step's output (after the mid activation), its gradient
+  Tensor input_;       // the cached API's copy of x
+  bool cached_ = false;
 };
 
 // Which seed each member draws its weights from; exposed so tests and checkpoints can

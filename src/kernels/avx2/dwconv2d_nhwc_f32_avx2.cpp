@@ -41,8 +41,8 @@ void dwconv2d_bwd_data_kxk_nhwc_f32_avx2(const ConvShape& s, const float* dy, co
 }
 
 void dwconv2d_bwd_filter_kxk_nhwc_f32_avx2(const ConvShape& s, const float* x, const float* dy,
-                                           float* dw, float* dbias) {
-  BwdFilter::backward_filter(s, x, dy, dw, dbias);
+                                           float* dw, float* dbias, bool accumulate) {
+  BwdFilter::backward_filter(s, x, dy, dw, dbias, accumulate);
 }
 
 }  // namespace xcept

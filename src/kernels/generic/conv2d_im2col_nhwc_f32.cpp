@@ -33,9 +33,13 @@
 #include "core/threadpool.h"
 #include "kernels/generic/im2col.h"
 #include "kernels/kernels.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
+
+// Column buffers (one per thread) and the filter gradient's per-chunk partial sums.
+thread_local ScratchBuffer t_col, t_partials;
 
 // Patch-buffer budget per thread: about half of a 1-2 MB L2, so the buffer is still
 // cached when gemm() packs it right after im2col wrote it.
@@ -285,16 +289,16 @@ void conv2d_fwd_im2col_nhwc_f32(const ConvShape& s, const float* x, const float*
   const int64_t row_len = s.kh * s.kw * s.c, pixels = s.n * s.ho * s.wo;
   if (!tiles_in_parallel(s)) {
     const Tiling t = big_tiling(pixels, row_len, 1);
-    std::vector<float> col(size_t(t.size * row_len));
+    float* col = t_col.get(t.size * row_len);
     for (int64_t ti = 0; ti < t.count; ++ti)
-      fwd_tile(s, x, w, ep, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col.data());
+      fwd_tile(s, x, w, ep, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col);
     return;
   }
   const Tiling t = parallel_tiling(pixels, row_len, 1, 1);
   parallel_for(t.count, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> col(size_t(t.size * row_len));
+    float* col = t_col.get(t.size * row_len);
     for (int64_t ti = t0; ti < t1; ++ti)
-      fwd_tile(s, x, w, ep, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col.data());
+      fwd_tile(s, x, w, ep, y, ti * t.size, std::min(pixels, (ti + 1) * t.size), col);
   });
 }
 
@@ -306,34 +310,34 @@ void conv2d_bwd_data_im2col_nhwc_f32(const ConvShape& s, const float* dy, const 
   });
   if (!tiles_in_parallel(s)) {
     const Tiling t = big_tiling(rows, row_floats, min_scatter_rows(s));
-    std::vector<float> col(size_t(t.size * row_floats));
+    float* col = t_col.get(t.size * row_floats);
     for (int64_t ti = 0; ti < t.count; ++ti)
-      bwd_data_tile(s, dy, w, dx, ti * t.size, std::min(rows, (ti + 1) * t.size), col.data());
+      bwd_data_tile(s, dy, w, dx, ti * t.size, std::min(rows, (ti + 1) * t.size), col);
     return;
   }
   const Tiling t = parallel_tiling(rows, row_floats, s.wo, min_scatter_rows(s));
   for (int64_t parity = 0; parity < 2; ++parity)
     parallel_for((t.count - parity + 1) / 2, 1, [&](int64_t j0, int64_t j1) {
-      std::vector<float> col(size_t(t.size * row_floats));
+      float* col = t_col.get(t.size * row_floats);
       for (int64_t j = j0; j < j1; ++j) {
         const int64_t ti = 2 * j + parity;
-        bwd_data_tile(s, dy, w, dx, ti * t.size, std::min(rows, (ti + 1) * t.size), col.data());
+        bwd_data_tile(s, dy, w, dx, ti * t.size, std::min(rows, (ti + 1) * t.size), col);
       }
     });
 }
 
 void conv2d_bwd_filter_im2col_nhwc_f32(const ConvShape& s, const float* x, const float* dy,
-                                       float* dw, float* dbias) {
+                                       float* dw, float* dbias, bool accumulate) {
   const int64_t row_len = s.kh * s.kw * s.c, pixels = s.n * s.ho * s.wo;
   const int64_t wn = s.weight_numel();
   if (!tiles_in_parallel(s)) {
     const Tiling t = big_tiling(pixels, row_len, 1);
-    std::vector<float> col(size_t(t.size * row_len));
+    float* col = t_col.get(t.size * row_len);
     for (int64_t ti = 0; ti < t.count; ++ti)
-      bwd_filter_tile(s, x, dy, dw, ti == 0 ? 0.f : 1.f, ti * t.size,
-                      std::min(pixels, (ti + 1) * t.size), col.data());
+      bwd_filter_tile(s, x, dy, dw, ti == 0 && !accumulate ? 0.f : 1.f, ti * t.size,
+                      std::min(pixels, (ti + 1) * t.size), col);
     if (dbias) {
-      std::fill(dbias, dbias + s.m, 0.f);
+      if (!accumulate) std::fill(dbias, dbias + s.m, 0.f);
       add_column_sums(s, dy, 0, pixels, dbias);
     }
     return;
@@ -348,17 +352,19 @@ void conv2d_bwd_filter_im2col_nhwc_f32(const ConvShape& s, const float* x, const
   const int64_t max_chunks = std::min({t.count, kMaxPartials, mem_cap + 1});
   const int64_t tiles_per_chunk = (t.count + max_chunks - 1) / max_chunks;
   const int64_t chunks = (t.count + tiles_per_chunk - 1) / tiles_per_chunk;
-  std::vector<float> partials(size_t((chunks - 1) * partial_floats));
+  float* partials = t_partials.get((chunks - 1) * partial_floats);
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    std::vector<float> col(size_t(t.size * row_len));
+    float* col = t_col.get(t.size * row_len);
     for (int64_t ci = c0; ci < c1; ++ci) {
-      float* pw = ci == 0 ? dw : partials.data() + (ci - 1) * partial_floats;
+      float* pw = ci == 0 ? dw : partials + (ci - 1) * partial_floats;
       float* pb = ci == 0 ? dbias : pw + wn;
-      if (dbias) std::fill(pb, pb + s.m, 0.f);
+      // Chunk 0 sums straight into dw and dbias: onto what they hold when accumulating.
+      const bool onto = ci == 0 && accumulate;
+      if (dbias && !onto) std::fill(pb, pb + s.m, 0.f);
       const int64_t tb = ci * tiles_per_chunk, te = std::min(t.count, tb + tiles_per_chunk);
       for (int64_t ti = tb; ti < te; ++ti) {
         const int64_t p0 = ti * t.size, p1 = std::min(pixels, p0 + t.size);
-        bwd_filter_tile(s, x, dy, pw, ti == tb ? 0.f : 1.f, p0, p1, col.data());
+        bwd_filter_tile(s, x, dy, pw, ti == tb && !onto ? 0.f : 1.f, p0, p1, col);
         if (dbias) add_column_sums(s, dy, p0, p1, pb);
       }
     }
@@ -366,13 +372,13 @@ void conv2d_bwd_filter_im2col_nhwc_f32(const ConvShape& s, const float* x, const
   if (chunks > 1) {
     parallel_for(wn, 4096, [&](int64_t i0, int64_t i1) {
       for (int64_t ci = 1; ci < chunks; ++ci) {
-        const float* pw = partials.data() + (ci - 1) * partial_floats;
+        const float* pw = partials + (ci - 1) * partial_floats;
         for (int64_t i = i0; i < i1; ++i) dw[i] += pw[i];
       }
     });
     if (dbias)
       for (int64_t ci = 1; ci < chunks; ++ci) {
-        const float* pb = partials.data() + (ci - 1) * partial_floats + wn;
+        const float* pb = partials + (ci - 1) * partial_floats + wn;
         for (int64_t o = 0; o < s.m; ++o) dbias[o] += pb[o];
       }
   }

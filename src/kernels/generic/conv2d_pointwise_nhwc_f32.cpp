@@ -37,7 +37,7 @@ void conv2d_bwd_data_1x1_nhwc_f32(const ConvShape& s, const float* dy, const flo
 }
 
 void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* dy,
-                                    float* dw, float* dbias) {
+                                    float* dw, float* dbias, bool accumulate) {
   const int64_t p = s.n * s.h * s.w, cg = s.cg(), mg = s.mg();
   // dW_g [cg x mg] = x_g^T [cg x P] * dy_g [P x mg]; the reduction runs over all pixels.
   for (int64_t g = 0; g < s.groups; ++g) {
@@ -45,12 +45,13 @@ void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const fl
     gs.m = cg, gs.n = mg, gs.k = p;
     gs.trans_a = true;
     gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
+    gs.beta = accumulate ? 1.f : 0.f;
     gemm(gs, x + g * cg, dy + g * mg, dw + g * mg);
   }
   if (dbias) {
     // Column sums, row after row so the inner loop runs contiguously over channels.
     // Single pass, single thread: deterministic, and cheap next to the GEMM above.
-    std::fill(dbias, dbias + s.m, 0.f);
+    if (!accumulate) std::fill(dbias, dbias + s.m, 0.f);
     for (int64_t r = 0; r < p; ++r) {
       const float* row = dy + r * s.m;
       for (int64_t o = 0; o < s.m; ++o) dbias[o] += row[o];

@@ -9,6 +9,7 @@
 
 #include "kernels/generic/im2col.h"
 #include "kernels/kernels.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
@@ -19,10 +20,8 @@ constexpr int64_t kGatherTileFloats = int64_t(1) << 20;
 
 // Grow-only per-thread scratch: a fresh buffer per call would page-fault every run.
 float* gather_scratch(int64_t n) {
-  thread_local std::unique_ptr<float[]> buf;
-  thread_local int64_t size = 0;
-  if (n > size) buf.reset(new float[size_t(n)]), size = n;
-  return buf.get();
+  thread_local ScratchBuffer buf;
+  return buf.get(n);
 }
 
 void run_1x1_strided(const ConvShape& s, const float* x, const float* w, bool w_packed,

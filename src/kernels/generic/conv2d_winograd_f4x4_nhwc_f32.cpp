@@ -20,6 +20,7 @@
 #include "kernels/generic/conv2d_winograd_f4x4.h"
 #include "kernels/kernels.h"
 #include "kernels/winograd_f4x4_impl.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
@@ -28,28 +29,7 @@ namespace {
 constexpr int64_t kBlockFloats = int64_t(4) << 20;
 constexpr int64_t kMinBlockTiles = 16;
 
-// Grow-only 64-byte aligned scratch kept across calls (fresh pages cost a fault each).
-class WinoBuffer {
- public:
-  WinoBuffer() = default;
-  WinoBuffer(const WinoBuffer&) = delete;
-  WinoBuffer& operator=(const WinoBuffer&) = delete;
-  ~WinoBuffer() { ::operator delete[](p_, std::align_val_t(64)); }
-  float* get(int64_t n) {
-    if (n > cap_) {
-      ::operator delete[](p_, std::align_val_t(64));
-      p_ = nullptr, cap_ = 0;
-      p_ = static_cast<float*>(::operator new[](size_t(n) * sizeof(float), std::align_val_t(64)));
-      cap_ = n;
-    }
-    return p_;
-  }
-
- private:
-  float* p_ = nullptr;
-  int64_t cap_ = 0;
-};
-thread_local WinoBuffer t_block_scratch, t_weight_scratch;
+thread_local ScratchBuffer t_block_scratch, t_weight_scratch;
 
 const WinogradTransforms& transforms() {
   return isa_available(Isa::avx512) ? winograd_f4x4_avx512_transforms

@@ -75,8 +75,8 @@ void dwconv2d_bwd_data_kxk_nhwc_f32_generic(const ConvShape& s, const float* dy,
 }
 
 void dwconv2d_bwd_filter_kxk_nhwc_f32_generic(const ConvShape& s, const float* x,
-                                              const float* dy, float* dw, float* dbias) {
-  BwdFilter::backward_filter(s, x, dy, dw, dbias);
+                                              const float* dy, float* dw, float* dbias, bool accumulate) {
+  BwdFilter::backward_filter(s, x, dy, dw, dbias, accumulate);
 }
 
 }  // namespace xcept

@@ -14,6 +14,7 @@
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
 #include "kernels/reference/epilogue_ref.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
@@ -24,29 +25,8 @@ constexpr int64_t kBlockBytes = int64_t(256) << 10;
 // Columns per task (16 panels): lets a one-row product (Dense at batch 1) use threads.
 constexpr int64_t kTaskCols = 16 * kNr;
 
-// Grow-only aligned scratch for the packed A block, kept across calls.
-class Bf16Buffer {
- public:
-  Bf16Buffer() = default;
-  Bf16Buffer(const Bf16Buffer&) = delete;
-  Bf16Buffer& operator=(const Bf16Buffer&) = delete;
-  ~Bf16Buffer() { ::operator delete[](p_, std::align_val_t(64)); }
-  uint16_t* get(int64_t n) {
-    if (n > cap_) {
-      ::operator delete[](p_, std::align_val_t(64));
-      p_ = nullptr, cap_ = 0;
-      p_ = static_cast<uint16_t*>(
-          ::operator new[](size_t(n) * sizeof(uint16_t), std::align_val_t(64)));
-      cap_ = n;
-    }
-    return p_;
-  }
-
- private:
-  uint16_t* p_ = nullptr;
-  int64_t cap_ = 0;
-};
-thread_local Bf16Buffer t_pack_a;
+// The packed A block, one per thread.
+thread_local ScratchArray<uint16_t> t_pack_a;
 
 // Rows [i0, i0 + rows) of A into kMr-row panels [k_pairs][kMr][2], zero-padded.
 void pack_a(const float* a, int64_t lda, int64_t k, int64_t k_pairs, int64_t i0, int64_t rows,

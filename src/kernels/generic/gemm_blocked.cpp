@@ -9,11 +9,10 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 namespace {
-
-constexpr std::align_val_t kPackAlign{64};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -24,33 +23,9 @@ int64_t even_block(int64_t extent, int64_t block, int64_t unit) {
   return std::min(block, round_up(ceil_div(extent, ceil_div(extent, block)), unit));
 }
 
-// Grow-only, 64-byte aligned scratch. One per thread and operand, kept across calls:
-// the packed B block is megabytes, and allocating it per call would cost a page fault
-// per 4 KiB on every GEMM.
-class PackBuffer {
- public:
-  PackBuffer() = default;
-  PackBuffer(const PackBuffer&) = delete;
-  PackBuffer& operator=(const PackBuffer&) = delete;
-  ~PackBuffer() { ::operator delete[](data_, kPackAlign); }
 
-  float* get(int64_t floats) {
-    size_t want = static_cast<size_t>(floats);
-    if (want > capacity_) {
-      ::operator delete[](data_, kPackAlign);
-      data_ = nullptr, capacity_ = 0;  // stays consistent if the allocation throws
-      data_ = static_cast<float*>(::operator new[](want * sizeof(float), kPackAlign));
-      capacity_ = want;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  size_t capacity_ = 0;
-};
-
-thread_local PackBuffer t_pack_a, t_pack_b;
+// Packed A and B blocks, one per thread and operand: the B block is megabytes.
+thread_local ScratchBuffer t_pack_a, t_pack_b;
 
 // Packs rows [i0, i0+mc) x columns [p0, p0+kc) of A' into mr-row micro-panels, each
 // stored k-major (panel[p*mr + i]); rows past the matrix edge are zero.

@@ -17,8 +17,8 @@ void conv2d_bwd_data_direct_nhwc_f32_ref(const ConvShape& s, const float* dy, co
 }
 
 void conv2d_bwd_filter_direct_nhwc_f32_ref(const ConvShape& s, const float* x, const float* dy,
-                                           float* dw, float* dbias) {
-  ref::conv2d_bwd_filter(s, x, dy, dw, dbias);
+                                           float* dw, float* dbias, bool accumulate) {
+  ref::conv2d_bwd_filter(s, x, dy, dw, dbias, accumulate);
 }
 
 }  // namespace xcept

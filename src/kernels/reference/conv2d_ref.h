@@ -51,12 +51,16 @@ void conv2d_bwd_data(const ConvShape& s, const T* dy, const T* w, T* dx) {
   for_each_tap(s, [&](int64_t xi, int64_t wi, int64_t yi) { dx[xi] += dy[yi] * w[wi]; });
 }
 
+// With `accumulate`, adds to dw and dbias instead of overwriting them.
 template <typename T>
-void conv2d_bwd_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* dbias) {
-  for (int64_t i = 0; i < s.weight_numel(); ++i) dw[i] = T(0);
+void conv2d_bwd_filter(const ConvShape& s, const T* x, const T* dy, T* dw, T* dbias,
+                       bool accumulate = false) {
+  if (!accumulate)
+    for (int64_t i = 0; i < s.weight_numel(); ++i) dw[i] = T(0);
   for_each_tap(s, [&](int64_t xi, int64_t wi, int64_t yi) { dw[wi] += x[xi] * dy[yi]; });
   if (dbias) {
-    for (int64_t o = 0; o < s.m; ++o) dbias[o] = T(0);
+    if (!accumulate)
+      for (int64_t o = 0; o < s.m; ++o) dbias[o] = T(0);
     const int64_t npix = s.n * s.ho * s.wo;
     for (int64_t p = 0; p < npix; ++p)
       for (int64_t o = 0; o < s.m; ++o) dbias[o] += dy[p * s.m + o];
