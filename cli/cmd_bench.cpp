@@ -1,5 +1,6 @@
 // `xcept bench MODEL` and `xcept peak`: inference latency of a zoo model through the
 // runtime (lower_graph + optimize + Executor), per step, against the measured FMA peak.
+// `xcept bench MODEL --train` times a training step instead (cmd_bench_train.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <random>
 
+#include "cli/bench_options.h"
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "core/cpu_features.h"
@@ -27,23 +29,6 @@
 namespace xcept::cli {
 
 namespace {
-
-struct BenchOptions {
-  std::string model;
-  models::ModelOptions model_options;
-  int64_t batch = 1;
-  std::string precision = "f32";
-  bool bf16_even_if_slower = false;
-  int warmup = 2, repeats = 10;
-  bool json = false, no_fuse = false, no_dw_pw_fusion = false;
-};
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // " dw3x3/2": a convolution's window and stride.
 std::string conv_window(const ConvShape& sh) {
@@ -234,7 +219,8 @@ void run_peak(bool json) {
 
 void add_bench_commands(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
-  auto* cmd = app.add_subcommand("bench", "inference latency of a model, per layer, vs. peak");
+  auto* cmd = app.add_subcommand(
+      "bench", "inference latency (or with --train a training step) of a model, per layer, vs. peak");
   cmd->add_option("model", o->model, "model name (see `xcept models`)")->required();
   cmd->add_option("--batch", o->batch, "images per run")->capture_default_str();
   cmd->add_option("--input-size", o->model_options.input_size, "input height and width");
@@ -253,7 +239,17 @@ void add_bench_commands(CLI::App& app) {
   cmd->add_flag("--no-dw-pw-fusion", o->no_dw_pw_fusion,
                 "optimize() without the depthwise-pointwise fusion (DwPwConv2d)");
   cmd->add_flag("--json", o->json, "print JSON");
-  cmd->callback([o] { run_bench(*o); });
+  cmd->add_flag("--train", o->train,
+                "time a training step (forward, loss, backward, update), per layer");
+  cmd->add_option("--optimizer", o->optimizer, "with --train: sgd|rmsprop|adam|adamw")
+      ->capture_default_str();
+  cmd->add_option("--momentum", o->optimizer_options.momentum, "with --train: sgd/rmsprop momentum")
+      ->capture_default_str();
+  cmd->add_option("--lr", o->lr, "with --train: learning rate")->capture_default_str();
+  cmd->callback([o] {
+    if (o->train) run_bench_train(*o);
+    else run_bench(*o);
+  });
 
   auto json = std::make_shared<bool>(false);
   auto* peak = app.add_subcommand("peak", "measured float32 FMA peak of this machine");

@@ -86,3 +86,37 @@ TEST(CliBench, Bf16ReportsItsErrorAgainstF32) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_FALSE(nlohmann::json::parse(r.out).contains("rel_error_vs_f32"));  // f32: nothing to compare
 }
+
+TEST(CliBench, TrainJsonHasStepTimesLayerSplitAndMemory) {
+  CliRun r = run_cli(
+      "bench mini-mobilenet --train --batch 4 --repeats 2 --warmup 1 --json --threads 2 "
+      "--input-size 16",
+      false);
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["mode"], "train");
+  for (const char* key : {"median_ms", "images_per_s", "peak_rss_bytes", "cpu_utilisation",
+                          "percent_of_peak", "forward_macs_per_image", "cpu"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_GT(j["median_ms"].get<double>(), 0);
+  EXPECT_GT(j["peak_rss_bytes"].get<int64_t>(), 0);
+  EXPECT_NEAR(j["images_per_s"].get<double>(), 4e3 / j["median_ms"].get<double>(), 1e-6);
+  ASSERT_TRUE(j["layers"].is_array());
+  bool any_weights_time = false;
+  int64_t macs = 0;
+  for (const auto& l : j["layers"]) {
+    for (const char* key : {"forward_ms", "backward_data_ms", "backward_weights_ms"})
+      EXPECT_GE(l[key].get<double>(), 0) << l["name"] << " " << key;
+    if (l["backward_weights_ms"].get<double>() > 0) any_weights_time = true;
+    macs += l["macs"].get<int64_t>();
+  }
+  EXPECT_TRUE(any_weights_time) << "no layer reported a weight-gradient time";
+  EXPECT_EQ(macs, 4 * j["forward_macs_per_image"].get<int64_t>());
+
+  r = run_cli("bench mini-mobilenet --train --precision bf16 --threads 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("--train runs in f32"), std::string::npos) << r.out;
+  r = run_cli("bench mini-mobilenet --train --optimizer nadam --threads 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("nadam"), std::string::npos) << r.out;
+}

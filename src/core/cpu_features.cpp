@@ -4,6 +4,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 namespace xcept {
 
@@ -60,6 +65,26 @@ bool isa_available(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(m
 long long physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   return pages > 0 && page > 0 ? static_cast<long long>(pages) * page : 0;
+}
+
+const char* cpu_model_name() {
+  static const std::string name = [] {
+    std::string s;
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned max = __get_cpuid_max(0x80000000u, nullptr);
+    if (max >= 0x80000004u) {
+      for (unsigned leaf = 0x80000002u; leaf <= 0x80000004u; ++leaf) {
+        unsigned r[4] = {};
+        __get_cpuid(leaf, &r[0], &r[1], &r[2], &r[3]);
+        s.append(reinterpret_cast<const char*>(r), sizeof r);
+      }
+    }
+#endif
+    s = s.c_str();  // up to the first NUL
+    const size_t b = s.find_first_not_of(' '), e = s.find_last_not_of(' ');
+    return b == std::string::npos ? std::string("unknown") : s.substr(b, e - b + 1);
+  }();
+  return name.c_str();
 }
 
 }  // namespace xcept

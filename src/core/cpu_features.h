@@ -25,4 +25,8 @@ bool cpu_has_avx512_bf16();
 // model file may ask for.
 long long physical_memory_bytes();
 
+// The processor's brand string from cpuid ("AMD EPYC 9R14 96-Core Processor"), trimmed;
+// "unknown" where cpuid has none. Benchmarks label their figures with it.
+const char* cpu_model_name();
+
 }  // namespace xcept

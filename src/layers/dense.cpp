@@ -1,5 +1,6 @@
 #include "layers/dense.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "kernels/kernels.h"
@@ -62,6 +63,8 @@ void Dense::backward(const std::vector<const Tensor*>& in, const Tensor&, const 
                      const std::vector<Tensor*>& din) {
   const Tensor& x = *in.at(0);
   const int64_t batch = x.dim(0);
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
   // dW[N][M] += x^T[N][batch] * dy[batch][M]   (beta = 1 accumulates)
   GemmShape sw;
   sw.m = in_, sw.n = units_, sw.k = batch;
@@ -77,6 +80,8 @@ void Dense::backward(const std::vector<const Tensor*>& in, const Tensor&, const 
       grad_bias[j] += float(acc);
     }
   }
+  if (profiling_)
+    backward_weights_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (Tensor* dx = din.at(0)) {
     // dx[batch][N] = dy[batch][M] * W^T[M][N]; W is stored [N][M], i.e. transposed.
     GemmShape sx;

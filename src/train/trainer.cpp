@@ -15,6 +15,7 @@
 #include "train/batcher.h"
 #include "train/loss.h"
 #include "train/model_config.h"
+#include "train/train_step.h"
 
 namespace xcept {
 
@@ -217,19 +218,17 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
     int64_t correct = 0, seen = 0, b = 0;
     while (auto batch = loader.next()) {
       lr = schedule.at(epoch, b, batches);
-      graph.zero_grad();
-      const Tensor& logits = graph.forward(batch->images, true);
-      const double loss =
-          softmax_cross_entropy(logits, batch->labels, &dlogits, config.label_smoothing);
-      if (!std::isfinite(loss))
-        fail("epoch {} batch {}: the loss is {} (training diverged; try a lower --lr). "
-             "Checkpoints already in {} are intact",
-             epoch + 1, b + 1, loss, out.string());
+      StepResult step;
+      try {
+        step = train_step(graph, *optimizer, batch->images, batch->labels, lr,
+                          config.label_smoothing, dlogits);
+      } catch (const Error& e) {
+        fail("epoch {} batch {}: {}. Checkpoints already in {} are intact", epoch + 1, b + 1,
+             e.what(), out.string());
+      }
       const int64_t n = int64_t(batch->labels.size());
-      correct += count_top1_correct(logits, batch->labels);
-      graph.backward(dlogits);
-      optimizer->step(graph.params(), lr);
-      loss_sum += loss * double(n);
+      correct += step.correct;
+      loss_sum += step.loss * double(n);
       seen += n;
       ++b;
       if (cb.on_batch) {

@@ -1,0 +1,24 @@
+#include "train/train_step.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "train/loss.h"
+
+namespace xcept {
+
+StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
+                      std::span<const int32_t> labels, double lr, float label_smoothing,
+                      Tensor& dlogits) {
+  graph.zero_grad();
+  const Tensor& logits = graph.forward(images, true);
+  StepResult r;
+  r.loss = softmax_cross_entropy(logits, labels, &dlogits, label_smoothing);
+  if (!std::isfinite(r.loss)) fail("the loss is {} (training diverged; try a lower lr)", r.loss);
+  r.correct = count_top1_correct(logits, labels);
+  graph.backward(dlogits);
+  optimizer.step(graph.params(), lr);
+  return r;
+}
+
+}  // namespace xcept

@@ -1,0 +1,26 @@
+// One training step: forward in training mode, softmax cross-entropy, backward, one
+// optimizer update. The trainer's loop and `xcept bench --train` both run this, so the
+// benchmark times exactly what training does.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "autograd/graph.h"
+#include "core/tensor.h"
+#include "train/optimizer.h"
+
+namespace xcept {
+
+struct StepResult {
+  double loss = 0;          // mean over the batch
+  int64_t correct = 0;      // top-1 hits in the batch
+};
+
+// `dlogits` is the caller's buffer for dL/dlogits, reused across steps. Throws
+// xcept::Error (before the update) when the loss is not finite.
+StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
+                      std::span<const int32_t> labels, double lr, float label_smoothing,
+                      Tensor& dlogits);
+
+}  // namespace xcept
