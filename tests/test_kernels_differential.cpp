@@ -385,6 +385,36 @@ TEST_P(Pool2dFwdDifferential, MatchesReference) {
   EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
 }
 
+class Pool2dBwdDifferential : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Pool2dBwdDifferential, MatchesReference) {
+  XCEPT_GET_ROW(pool2d_bwd_kernels(), row);
+  const auto& ref = reference_row(pool2d_bwd_kernels());
+  const auto& fwd = reference_row(pool2d_fwd_kernels());
+  int tested = 0;
+  for (const ConvShape& s : pool_cases()) {
+    if (!row->supports(s)) continue;
+    ++tested;
+    // Values on a coarse grid, so windows hold ties and the first maximum must win.
+    auto x = test::random_vector<float>(s.input_numel(), 52, -3.f, 3.f);
+    for (float& v : x) v = std::round(v);
+    const auto dy = test::random_vector<float>(s.output_numel(), 53);
+    for (PoolMode mode :
+         {PoolMode::max, PoolMode::avg_exclude_pad, PoolMode::avg_include_pad}) {
+      std::vector<float> y(s.output_numel());
+      fwd.fn(s, mode, x.data(), y.data());
+      std::vector<float> want(s.input_numel()), got(s.input_numel(), NAN);
+      ref.fn(s, mode, x.data(), y.data(), dy.data(), want.data());
+      row->fn(s, mode, x.data(), y.data(), dy.data(), got.data());
+      ASSERT_LT(test::max_rel_error(got.data(), want.data(), got.size()), kTolerance)
+          << row->name << " mode " << int(mode) << " on " << s.to_string();
+    }
+  }
+  EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, Pool2dBwdDifferential,
+                         ::testing::ValuesIn(testable_rows(pool2d_bwd_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Pool2dFwdDifferential,
                          ::testing::ValuesIn(testable_rows(pool2d_fwd_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Conv2dFwdDifferential,

@@ -38,6 +38,12 @@ using gemm_fn = void(const GemmShape& s, const float* a, const float* b, float* 
 // (max) or 0 (average).
 enum class PoolMode { max, avg_exclude_pad, avg_include_pad };
 using pool2d_fwd_fn = void(const ConvShape& window, PoolMode mode, const float* x, float* y);
+// dx = dL/dx (overwritten) of pooling, given the forward's x and y and dy = dL/dy. Max
+// sends each window's gradient to its first tap in (ky, kx) order holding the maximum
+// (ties: the first, as the forward's strict '>' keeps it); averages spread dy/count
+// over the taps inside the input.
+using pool2d_bwd_fn = void(const ConvShape& window, PoolMode mode, const float* x,
+                           const float* y, const float* dy, float* dx);
 
 template <typename Shape, typename Fn>
 struct KernelRow {
@@ -53,6 +59,7 @@ using Conv2dBwdDataKernel = KernelRow<ConvShape, conv2d_bwd_data_fn>;
 using Conv2dBwdFilterKernel = KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 using GemmKernel = KernelRow<GemmShape, gemm_fn>;
 using Pool2dFwdKernel = KernelRow<ConvShape, pool2d_fwd_fn>;
+using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
 
 // All rows of an op, best first, whatever the CPU.
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels();
@@ -60,6 +67,7 @@ std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels();
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels();
 std::span<const GemmKernel> gemm_kernels();
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels();
+std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
 
 // The row dispatch would run for this shape on this CPU.
 const Conv2dFwdKernel& pick_conv2d_fwd(const ConvShape& s);
@@ -67,6 +75,7 @@ const Conv2dBwdDataKernel& pick_conv2d_bwd_data(const ConvShape& s);
 const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s);
 const GemmKernel& pick_gemm(const GemmShape& s);
 const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window);
+const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
 
 // Dispatching entry points: what layers call.
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
@@ -76,6 +85,8 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
                        float* dbias, bool accumulate = false);
 void gemm(const GemmShape& s, const float* a, const float* b, float* c);
 void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y);
+void pool2d_bwd(const ConvShape& window, PoolMode mode, const float* x, const float* y,
+                const float* dy, float* dx);
 // B [k x n] (as s describes it: trans_b, ldb) packed once for the micro-kernel gemm()
 // dispatches to, for calls with s.b_prepacked; gemm_packed_b_floats() floats, 64-byte
 // aligned storage. Results are bit-identical to unpacked calls.
@@ -104,11 +115,13 @@ bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 #define XCEPT_CONV2D_BWD_FILTER(name, isa, supports) conv2d_bwd_filter_fn name;
 #define XCEPT_GEMM(name, isa, supports) gemm_fn name;
 #define XCEPT_POOL2D_FWD(name, isa, supports) pool2d_fwd_fn name;
+#define XCEPT_POOL2D_BWD(name, isa, supports) pool2d_bwd_fn name;
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
 #undef XCEPT_GEMM
 #undef XCEPT_POOL2D_FWD
+#undef XCEPT_POOL2D_BWD
 
 }  // namespace xcept

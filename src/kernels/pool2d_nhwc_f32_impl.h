@@ -1,4 +1,4 @@
-// Max and average pooling over NHWC windows, written once over a vector type V and
+// Max and average pooling over NHWC windows, forward written once over a vector type V and
 // instantiated by the generic, avx2 and avx512 kernel files (like the depthwise kernels:
 // internal linkage, so each ISA file keeps its own copy compiled with its own flags).
 //
@@ -30,6 +30,18 @@ inline void pool_tap_range(int64_t i0, int64_t d, int64_t k, int64_t n, int64_t&
   lo = i0 >= 0 ? 0 : (-i0 + d - 1) / d;
   hi = i0 >= n ? 0 : std::min(k, (n - 1 - i0) / d + 1);
   if (hi < lo) hi = lo;
+}
+
+// The taps of one output row (or column) o along an axis: first input index i0 and the
+// valid taps [lo, hi).
+struct PoolAxisTaps {
+  int64_t i0, lo, hi;
+};
+inline PoolAxisTaps pool_axis_taps(int64_t o, int64_t stride, int64_t pad, int64_t d, int64_t k,
+                                   int64_t n) {
+  PoolAxisTaps t{o * stride - pad, 0, 0};
+  pool_tap_range(t.i0, d, k, n, t.lo, t.hi);
+  return t;
 }
 
 template <typename V>
@@ -80,19 +92,16 @@ struct Pool2dNhwc {
     parallel_for(s.n * s.ho, 1, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t img = r / s.ho, oy = r % s.ho;
-        const int64_t iy0 = oy * s.stride_h - s.pad_top;
-        int64_t ky_lo, ky_hi;
-        pool_tap_range(iy0, s.dilation_h, s.kh, s.h, ky_lo, ky_hi);
+        const PoolAxisTaps ty = pool_axis_taps(oy, s.stride_h, s.pad_top, s.dilation_h, s.kh, s.h);
         for (int64_t ox = 0; ox < s.wo; ++ox) {
-          const int64_t ix0 = ox * s.stride_w - s.pad_left;
-          int64_t kx_lo, kx_hi;
-          pool_tap_range(ix0, s.dilation_w, s.kw, s.w, kx_lo, kx_hi);
+          const PoolAxisTaps tx =
+              pool_axis_taps(ox, s.stride_w, s.pad_left, s.dilation_w, s.kw, s.w);
           Window win;
-          win.rows = ky_hi - ky_lo;
-          win.cols = kx_hi - kx_lo;
+          win.rows = ty.hi - ty.lo;
+          win.cols = tx.hi - tx.lo;
           win.row_step = s.dilation_h * s.w * c;
           win.col_step = s.dilation_w * c;
-          const int64_t iy = iy0 + ky_lo * s.dilation_h, ix = ix0 + kx_lo * s.dilation_w;
+          const int64_t iy = ty.i0 + ty.lo * s.dilation_h, ix = tx.i0 + tx.lo * s.dilation_w;
           // An empty window reads nothing; point it at the image start.
           win.x = win.rows > 0 && win.cols > 0 ? x + ((img * s.h + iy) * s.w + ix) * c : x;
           const int64_t inside = std::max<int64_t>(win.rows * win.cols, 1);
@@ -101,6 +110,70 @@ struct Pool2dNhwc {
           float* yp = y + (r * s.wo + ox) * c;
           if (mode == PoolMode::max) pixel<true>(win, c, yp);
           else pixel<false>(win, c, yp);
+        }
+      }
+    });
+  }
+};
+
+// Backward of both modes, in plain loops over a block of channels that each ISA file
+// compiles with its own flags (the compiler vectorizes them: no vector type needed).
+// Max sends each window's gradient to its first tap, in (ky, kx) order, whose value
+// equals the window's output, as the forward's strict '>' picks the first maximum: a
+// per-channel "still to place" value is cleared at the winning tap, so the taps need no
+// argmax pass. Windows overlap inside an image, so tasks are (image, channel block):
+// disjoint parts of dx whatever the batch size.
+struct Pool2dBwdNhwc {
+  static constexpr int64_t kBlock = 256;  // channels per task
+
+  // One tap of a max window: the channels still to place whose input equals the output
+  // get their gradient here. Separate functions with restrict pointers, so the compiler
+  // vectorizes them (inside the lambda below it did not).
+  static void max_tap(int64_t n, const float* __restrict x, const float* __restrict y,
+                      float* __restrict rem, float* __restrict dx) {
+    for (int64_t j = 0; j < n; ++j) {
+      const float r = rem[j];
+      const bool win = x[j] == y[j];
+      const float add = win ? r : 0.f, keep = win ? 0.f : r;
+      dx[j] = dx[j] + add;
+      rem[j] = keep;
+    }
+  }
+  static void avg_tap(int64_t n, const float* __restrict dy, float scale, float* __restrict dx) {
+    for (int64_t j = 0; j < n; ++j) dx[j] += dy[j] * scale;
+  }
+
+  static void run(const ConvShape& s, PoolMode mode, const float* x, const float* y,
+                  const float* dy, float* dx) {
+    const int64_t c = s.c, blocks = (c + kBlock - 1) / kBlock;
+    parallel_for(s.n * blocks, 1, [&](int64_t t0, int64_t t1) {
+      alignas(64) float rem[kBlock];
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t img = t / blocks, c0 = t % blocks * kBlock, cn = std::min(kBlock, c - c0);
+        float* dxi = dx + img * s.h * s.w * c + c0;
+        for (int64_t p = 0; p < s.h * s.w; ++p) std::fill_n(dxi + p * c, cn, 0.f);
+        for (int64_t oy = 0; oy < s.ho; ++oy) {
+          const PoolAxisTaps ty =
+              pool_axis_taps(oy, s.stride_h, s.pad_top, s.dilation_h, s.kh, s.h);
+          for (int64_t ox = 0; ox < s.wo; ++ox) {
+            const PoolAxisTaps tx =
+                pool_axis_taps(ox, s.stride_w, s.pad_left, s.dilation_w, s.kw, s.w);
+            const int64_t at = ((img * s.ho + oy) * s.wo + ox) * c + c0;
+            const float* yv = y + at;
+            const float* g = dy + at;
+            const int64_t inside = (ty.hi - ty.lo) * (tx.hi - tx.lo);
+            const int64_t count = mode == PoolMode::avg_include_pad ? s.kh * s.kw : inside;
+            const float scale = 1.0f / float(std::max<int64_t>(count, 1));
+            if (mode == PoolMode::max) std::copy(g, g + cn, rem);
+            for (int64_t ky = ty.lo; ky < ty.hi; ++ky)
+              for (int64_t kx = tx.lo; kx < tx.hi; ++kx) {
+                const int64_t iy = ty.i0 + ky * s.dilation_h, ix = tx.i0 + kx * s.dilation_w;
+                const float* xp = x + ((img * s.h + iy) * s.w + ix) * c + c0;
+                float* d = dxi + (iy * s.w + ix) * c;
+                if (mode == PoolMode::max) max_tap(cn, xp, yv, rem, d);
+                else avg_tap(cn, g, scale, d);
+              }
+          }
         }
       }
     });

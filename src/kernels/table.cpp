@@ -41,6 +41,7 @@ template struct KernelRow<ConvShape, conv2d_bwd_data_fn>;
 template struct KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 template struct KernelRow<GemmShape, gemm_fn>;
 template struct KernelRow<ConvShape, pool2d_fwd_fn>;
+template struct KernelRow<ConvShape, pool2d_bwd_fn>;
 
 #define XCEPT_ROW(name, isa, supports) {#name, Isa::isa, supports, name},
 #define XCEPT_SKIP(name, isa, supports)
@@ -51,6 +52,7 @@ template struct KernelRow<ConvShape, pool2d_fwd_fn>;
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
 #define XCEPT_GEMM XCEPT_SKIP
 #define XCEPT_POOL2D_FWD XCEPT_SKIP
+#define XCEPT_POOL2D_BWD XCEPT_SKIP
 
 #undef XCEPT_CONV2D_FWD
 #define XCEPT_CONV2D_FWD XCEPT_ROW
@@ -92,11 +94,20 @@ static const Pool2dFwdKernel kPool2dFwd[] = {
 #undef XCEPT_POOL2D_FWD
 #define XCEPT_POOL2D_FWD XCEPT_SKIP
 
+#undef XCEPT_POOL2D_BWD
+#define XCEPT_POOL2D_BWD XCEPT_ROW
+static const Pool2dBwdKernel kPool2dBwd[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_POOL2D_BWD
+#define XCEPT_POOL2D_BWD XCEPT_SKIP
+
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels() { return kConv2dBwdFilter; }
 std::span<const GemmKernel> gemm_kernels() { return kGemm; }
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels() { return kPool2dFwd; }
+std::span<const Pool2dBwdKernel> pool2d_bwd_kernels() { return kPool2dBwd; }
 
 template <typename Row, typename Shape>
 static const Row& pick(std::span<const Row> rows, const Shape& s, const char* op) {
@@ -118,6 +129,9 @@ const GemmKernel& pick_gemm(const GemmShape& s) { return pick(gemm_kernels(), s,
 const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window) {
   return pick(pool2d_fwd_kernels(), window, "pool2d_fwd");
 }
+const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window) {
+  return pick(pool2d_bwd_kernels(), window, "pool2d_bwd");
+}
 
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
                 float* y) {
@@ -138,6 +152,10 @@ void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
 
 void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y) {
   pick_pool2d_fwd(window).fn(window, mode, x, y);
+}
+void pool2d_bwd(const ConvShape& window, PoolMode mode, const float* x, const float* y,
+                const float* dy, float* dx) {
+  pick_pool2d_bwd(window).fn(window, mode, x, y, dy, dx);
 }
 
 int64_t gemm_packed_b_floats(const GemmShape& s) {

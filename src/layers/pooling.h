@@ -32,15 +32,16 @@ class Pool2D : public Layer {
   Pool2D(std::string name, const PoolWindow& window);
   Dims build(const std::vector<Dims>& inputs, Rng& rng) override;
   const PoolWindow& window() const { return window_; }
+  // The window as the kernel table's pooling rows take it, for a batch of `batch` of the
+  // built input (after build).
+  ConvShape window_shape(int64_t batch) const;
 
  protected:
-  struct Geometry {
-    int64_t n, h, w, c, ho, wo, pad_top, pad_left;
-  };
-  Geometry geometry(const Tensor& x, const Tensor& y) const;  // checks the batch dims
+  // The window for x, checking x and y against the built dims.
+  ConvShape checked_shape(const Tensor& x, const Tensor& y) const;
 
   PoolWindow window_;
-  int64_t h_ = 0, w_ = 0, c_ = 0, ho_ = 0, wo_ = 0, pad_top_ = 0, pad_left_ = 0;
+  int64_t h_ = 0, w_ = 0, c_ = 0, ho_ = 0, wo_ = 0;
 };
 
 class MaxPool2D : public Pool2D {

@@ -42,19 +42,6 @@ std::unique_ptr<Conv2dOp> conv_op(const std::string& name, int64_t batch, const 
   return std::make_unique<Conv2dOp>(s, conv.weight, conv.has_bias ? conv.bias : Tensor(), act);
 }
 
-ConvShape pool_shape(const std::string& name, int64_t batch, const Dims& in, const PoolWindow& w) {
-  if (in.size() != 3) fail("{}: pooling input must be HxWxC, got {}", name, dims_to_string(in));
-  ConvParams p;
-  p.out_channels = in[2];
-  p.kernel_h = w.kernel_h;
-  p.kernel_w = w.kernel_w;
-  p.stride_h = w.stride_h;
-  p.stride_w = w.stride_w;
-  p.padding.mode = w.padding;
-  p.groups = in[2];
-  return make_conv_shape(name, batch, in[0], in[1], in[2], p);
-}
-
 }  // namespace
 
 Program lower_graph(Graph& g, int64_t batch) {
@@ -101,12 +88,12 @@ Program lower_graph(Graph& g, int64_t batch) {
     } else if (auto* mp = dynamic_cast<MaxPool2D*>(layer)) {
       out = p.add_step(name,
                        std::make_unique<Pool2dOp>(PoolKind::max,
-                                                  pool_shape(name, batch, in_dims, mp->window())),
+                                                  mp->window_shape(batch)),
                        in);
     } else if (auto* ap = dynamic_cast<AvgPool2D*>(layer)) {
       out = p.add_step(name,
                        std::make_unique<Pool2dOp>(PoolKind::avg,
-                                                  pool_shape(name, batch, in_dims, ap->window())),
+                                                  ap->window_shape(batch)),
                        in);
     } else if (dynamic_cast<GlobalAvgPool2D*>(layer)) {
       out = p.add_step(name, std::make_unique<GlobalAvgPoolOp>(false), in);

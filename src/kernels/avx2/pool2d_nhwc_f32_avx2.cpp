@@ -10,4 +10,9 @@ void pool2d_fwd_nhwc_f32_avx2(const ConvShape& s, PoolMode mode, const float* x,
   Pool2dNhwc<VecF32Avx2>::run(s, mode, x, y);
 }
 
+void pool2d_bwd_nhwc_f32_avx2(const ConvShape& s, PoolMode mode, const float* x, const float* y,
+                              const float* dy, float* dx) {
+  Pool2dBwdNhwc::run(s, mode, x, y, dy, dx);
+}
+
 }  // namespace xcept

@@ -10,4 +10,9 @@ void pool2d_fwd_nhwc_f32_avx512(const ConvShape& s, PoolMode mode, const float* 
   Pool2dNhwc<VecF32Avx512>::run(s, mode, x, y);
 }
 
+void pool2d_bwd_nhwc_f32_avx512(const ConvShape& s, PoolMode mode, const float* x, const float* y,
+                              const float* dy, float* dx) {
+  Pool2dBwdNhwc::run(s, mode, x, y, dy, dx);
+}
+
 }  // namespace xcept

@@ -53,4 +53,9 @@ void pool2d_fwd_nhwc_f32_generic(const ConvShape& s, PoolMode mode, const float*
   Pool2dNhwc<VecGeneric>::run(s, mode, x, y);
 }
 
+void pool2d_bwd_nhwc_f32_generic(const ConvShape& s, PoolMode mode, const float* x, const float* y,
+                              const float* dy, float* dx) {
+  Pool2dBwdNhwc::run(s, mode, x, y, dy, dx);
+}
+
 }  // namespace xcept
