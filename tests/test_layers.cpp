@@ -124,15 +124,58 @@ TEST(BatchNormLayer, MovingStatisticsFollowMomentum) {
   BatchNorm bn("bn", {.momentum = 0.9f, .epsilon = 1e-3f});
   // One channel, values 1 2 3 6: mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5.
   Tensor x = make({2, 1, 2, 1}, {1, 2, 3, 6});
-  run(bn, x, /*training=*/true);
+  // The first 1/(1 - 0.9) = 10 updates average the batches; m = 1 - 1/t reaches 0.9 at t = 10.
+  Rng rng(0);
+  bn.build({{1, 2, 1}}, rng);
+  bn.restore_step(20);  // long past them: Keras's update
+  Tensor y({2, 1, 2, 1});
+  bn.forward({&x}, y, /*training=*/true);
+  EXPECT_EQ(bn.updates(), 21);
   EXPECT_FLOAT_EQ(bn.moving_mean[0], 0.9f * 0 + 0.1f * 3);
   EXPECT_FLOAT_EQ(bn.moving_variance[0], 0.9f * 1 + 0.1f * 3.5f);
   // Inference then normalizes with the moving statistics.
-  Tensor y({2, 1, 2, 1});
   bn.forward({&x}, y, /*training=*/false);
   for (int64_t i = 0; i < 4; ++i) EXPECT_NEAR(y[i], (x[i] - 0.3) / std::sqrt(1.25 + 1e-3), 1e-6);
   // Inference leaves them alone.
   EXPECT_FLOAT_EQ(bn.moving_mean[0], 0.3f);
+  EXPECT_EQ(bn.updates(), 21);
+}
+
+TEST(BatchNormLayer, EarlyMovingStatisticsAreTheAverageOfTheBatchesSeen) {
+  BatchNorm bn("bn");  // Keras's momentum 0.99
+  // Three batches of one channel with means 3, 5, 10 and biased variances 3.5, 3.5, 0.
+  const std::vector<std::vector<float>> batches = {{1, 2, 3, 6}, {3, 4, 5, 8}, {10, 10, 10, 10}};
+  Rng rng(0);
+  bn.build({{1, 2, 1}}, rng);
+  Tensor out({2, 1, 2, 1});
+  for (const auto& v : batches) {
+    const Tensor b = make({2, 1, 2, 1}, v);
+    bn.forward({&b}, out, /*training=*/true);
+  }
+  EXPECT_NEAR(bn.moving_mean[0], (3.0 + 5.0 + 10.0) / 3, 1e-5);
+  EXPECT_NEAR(bn.moving_variance[0], (3.5 + 3.5 + 0.0) / 3, 1e-5);
+  // With Keras's plain 0.99 the mean would still be 0.99^3 of the way from 0: about 0.18.
+  // Inference on a batch like the first now sees it near zero mean.
+  Tensor x = make({2, 1, 2, 1}, {5, 6, 7, 10}), y({2, 1, 2, 1});
+  bn.forward({&x}, y, /*training=*/false);
+  double mean = 0;
+  for (int64_t i = 0; i < 4; ++i) mean += y[i] / 4.0;
+  EXPECT_NEAR(mean, (7.0 - 6.0) / std::sqrt(7.0 / 3 + 1e-3), 1e-4);
+  EXPECT_EQ(bn.updates(), 3);
+}
+
+TEST(BatchNormLayer, MomentumReachesKerasAfterOneOverOneMinusMomentumUpdates) {
+  BatchNorm bn("bn", {.momentum = 0.75f, .epsilon = 1e-3f});  // 1/(1-0.75) = 4 updates
+  Rng rng(0);
+  bn.build({{1, 1, 1}}, rng);
+  Tensor x = make({1, 1, 1, 1}, {8}), y({1, 1, 1, 1});
+  for (int t = 1; t <= 6; ++t) {
+    const float before = bn.moving_mean[0];
+    bn.forward({&x}, y, true);
+    const double m = std::min(0.75, 1.0 - 1.0 / t);
+    EXPECT_NEAR(bn.moving_mean[0], m * before + (1 - m) * x[0], 1e-5) << "update " << t;
+    x[0] += 4;  // a new batch mean every step
+  }
 }
 
 TEST(BatchNormLayer, ListsFourParamsLikeKeras) {

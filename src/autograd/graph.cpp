@@ -183,6 +183,11 @@ void Graph::reseed(uint64_t seed) {
     }
 }
 
+void Graph::restore_step(int64_t steps) {
+  for (auto& node : nodes_)
+    if (node->layer) node->layer->restore_step(steps);
+}
+
 ParamList Graph::params() {
   ParamList all;
   for (auto& node : nodes_) {

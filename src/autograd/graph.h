@@ -47,6 +47,8 @@ class Graph {
   void zero_grad();
   // Reseeds every layer that draws random numbers, each from (seed, node index).
   void reseed(uint64_t seed);
+  // Layer::restore_step on every layer (resume: the steps already done).
+  void restore_step(int64_t steps);
 
   // With profiling on, forward and backward time every node (wall time, milliseconds,
   // of the last call) and every layer splits its backward (Layer::set_profiling).

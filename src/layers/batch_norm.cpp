@@ -1,5 +1,6 @@
 #include "layers/batch_norm.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/threadpool.h"
@@ -54,6 +55,7 @@ Dims BatchNorm::build(const std::vector<Dims>& inputs, Rng&) {
   moving_mean = Tensor({channels_});
   moving_variance = Tensor({channels_});
   moving_variance.fill(1.f);
+  updates_ = 0;  // fresh statistics, fresh count
   grad_gamma = Tensor({channels_});
   grad_beta = Tensor({channels_});
   return inputs[0];
@@ -92,7 +94,8 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
           acc[ch] += d * d;
         }
     });
-    const double mom = options_.momentum;
+    ++updates_;
+    const double mom = std::min(double(options_.momentum), 1.0 - 1.0 / double(updates_));
     for (int64_t ch = 0; ch < c; ++ch) {
       const double var = sq[ch] / double(rows);  // biased: see the header
       mean_[ch] = float(mean[ch]);

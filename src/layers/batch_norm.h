@@ -2,7 +2,15 @@
 //
 //   training:  y = gamma * (x - mean_B) / sqrt(var_B + epsilon) + beta, with mean_B and the
 //              biased var_B taken over every position of the batch (N*H*W values per
-//              channel); then moving = momentum * moving + (1 - momentum) * batch.
+//              channel); then moving = m * moving + (1 - m) * batch, where the t-th
+//              update (t = 1, 2, ...) uses m = min(momentum, 1 - 1/t).
+//
+// Why m is not simply Keras's momentum: with 0.99 the moving averages keep 0.99^t of
+// their initial 0 and 1, so a run of 60 steps trained to 72% evaluated at 11%. With
+// m = 1 - 1/t the first 1/(1 - momentum) updates (100 at 0.99) give the plain average of
+// the batches seen so far, which a short run can trust; from then on m = momentum and
+// the update is Keras's. The count of updates is the layer's; the trainer restores it
+// on resume (restore_step) from the checkpoint's step, one update per training step.
 //   inference: the same with moving_mean / moving_variance in place of the batch's.
 //
 // The moving variance is updated with the BIASED batch variance (divide by N*H*W), as
@@ -39,6 +47,8 @@ class BatchNorm : public Layer {
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din) override;
   ParamList params() override;  // "<name>.gamma", ...
+  void restore_step(int64_t steps) override { updates_ = steps; }
+  int64_t updates() const { return updates_; }  // training forwards so far
 
   const BatchNormOptions& options() const { return options_; }
   int64_t channels() const { return channels_; }
@@ -51,6 +61,7 @@ class BatchNorm : public Layer {
   int64_t channels_ = 0;
   bool forward_done_ = false;
   bool last_training_ = false;
+  int64_t updates_ = 0;
   // Statistics the last forward normalized with (batch or moving), for backward.
   std::vector<float> mean_, inv_std_;
 };

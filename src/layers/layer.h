@@ -48,6 +48,10 @@ class Layer {
   // `seed`; the trainer reseeds every epoch so a resumed run repeats the same masks.
   virtual void reseed(uint64_t /*seed*/) {}
 
+  // Layers that count their training forwards (batch norm's moving averages) restart the
+  // count at `steps`; a resumed run passes the steps its checkpoint has done.
+  virtual void restore_step(int64_t /*steps*/) {}
+
   // Multiply-accumulates per image, after build (0 for layers the papers do not count).
   virtual int64_t macs() const { return 0; }
 

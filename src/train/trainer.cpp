@@ -178,6 +178,7 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
     const Checkpoint& ck = *resumed;
     load_params(ck.params, graph.params(), last.string());
     optimizer->import_state(ck.optimizer_state, graph.params());
+    graph.restore_step(ck.meta.step);  // batch norm's count of moving-average updates
     rng_state_from_text(ck.meta.rng_state, run_rng);
     norm = Normalization::from_json(ck.meta.extra.value("normalize", nlohmann::json()));
     result.start_epoch = ck.meta.epoch;
