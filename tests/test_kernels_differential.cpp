@@ -413,6 +413,103 @@ TEST_P(Pool2dBwdDifferential, MatchesReference) {
   EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
 }
 
+// Batch norm: row counts across the 256-row chunk boundary, channel counts off every
+// vector width, data far from zero (the shifted sums must not cancel).
+std::vector<BatchNormShape> batch_norm_cases() {
+  std::vector<BatchNormShape> cases;
+  for (int64_t rows : {1, 7, 256, 300, 1100})
+    for (int64_t c : {1, 3, 8, 17, 64, 130}) cases.push_back({rows, c});
+  return cases;
+}
+
+class BatchNormDifferential : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BatchNormDifferential, StatsForwardAndBackwardMatchReference) {
+  const std::string name = GetParam();
+  Isa isa = Isa::generic;
+  for (const auto& r : batch_norm_stats_kernels()) if (r.name == name) isa = r.isa;
+  for (const auto& r : batch_norm_fwd_kernels()) if (r.name == name) isa = r.isa;
+  for (const auto& r : batch_norm_bwd_kernels()) if (r.name == name) isa = r.isa;
+  if (!isa_available(isa))
+    GTEST_SKIP() << name << " needs " << isa_name(isa) << ", CPU has " << isa_name(max_isa());
+  int tested = 0;
+  for (const BatchNormShape& s : batch_norm_cases()) {
+    const int64_t n = s.rows * s.c;
+    auto x = test::random_vector<float>(n, 61, 3.f, 7.f);
+    const auto dy = test::random_vector<float>(n, 62);
+    const auto gamma = test::random_vector<float>(s.c, 63, 0.5f, 1.5f);
+    const auto beta = test::random_vector<float>(s.c, 64);
+    for (const auto& row : batch_norm_stats_kernels()) {
+      if (row.name != name) continue;
+      ++tested;
+      const auto& ref = reference_row(batch_norm_stats_kernels());
+      std::vector<float> m1(s.c), v1(s.c), m2(s.c, NAN), v2(s.c, NAN);
+      ref.fn(s, x.data(), m1.data(), v1.data());
+      row.fn(s, x.data(), m2.data(), v2.data());
+      ASSERT_LT(test::max_rel_error(m2.data(), m1.data(), s.c), kTolerance) << s.to_string();
+      ASSERT_LT(test::max_rel_error(v2.data(), v1.data(), s.c), 1e-3) << s.to_string();
+    }
+    std::vector<float> mean(s.c), var(s.c), inv_std(s.c), scale(s.c), shift(s.c);
+    reference_row(batch_norm_stats_kernels()).fn(s, x.data(), mean.data(), var.data());
+    for (int64_t j = 0; j < s.c; ++j) {
+      inv_std[j] = 1.f / std::sqrt(var[j] + 1e-3f);
+      scale[j] = gamma[j] * inv_std[j];
+      shift[j] = beta[j] - mean[j] * scale[j];
+    }
+    for (Activation act : {Activation::none, Activation::relu, Activation::relu6}) {
+      std::vector<float> y(n), got_y(n, NAN);
+      reference_row(batch_norm_fwd_kernels()).fn(s, x.data(), scale.data(), shift.data(), act,
+                                                 y.data());
+      for (const auto& row : batch_norm_fwd_kernels()) {
+        if (row.name != name) continue;
+        ++tested;
+        row.fn(s, x.data(), scale.data(), shift.data(), act, got_y.data());
+        ASSERT_LT(test::max_rel_error(got_y.data(), y.data(), n), kTolerance)
+            << s.to_string() << " act " << activation_name(act);
+      }
+      for (const auto& row : batch_norm_bwd_kernels()) {
+        if (row.name != name) continue;
+        for (bool training : {true, false}) {
+          ++tested;
+          const auto prior = test::random_vector<float>(2 * s.c, 65);
+          auto run = [&](const BatchNormBwdKernel& k, std::vector<float>& dx,
+                         std::vector<float>& dgamma, std::vector<float>& dbeta) {
+            dgamma.assign(prior.begin(), prior.begin() + s.c);
+            dbeta.assign(prior.begin() + s.c, prior.end());
+            dx.assign(size_t(n), NAN);
+            BatchNormBackward b;
+            b.x = x.data(), b.y = y.data(), b.dy = dy.data();
+            b.mean = mean.data(), b.inv_std = inv_std.data(), b.gamma = gamma.data();
+            b.act = act, b.training = training;
+            b.grad_gamma = dgamma.data(), b.grad_beta = dbeta.data(), b.dx = dx.data();
+            k.fn(s, b);
+          };
+          std::vector<float> dx1, dg1, db1, dx2, dg2, db2;
+          run(reference_row(batch_norm_bwd_kernels()), dx1, dg1, db1);
+          run(row, dx2, dg2, db2);
+          const std::string what = s.to_string() + " act " + activation_name(act) +
+                                   (training ? " training" : " inference");
+          ASSERT_LT(test::max_rel_error(dx2.data(), dx1.data(), n), 1e-3) << what;
+          ASSERT_LT(test::max_rel_error(dg2.data(), dg1.data(), s.c), kTolerance) << what;
+          ASSERT_LT(test::max_rel_error(db2.data(), db1.data(), s.c), kTolerance) << what;
+        }
+      }
+    }
+  }
+  EXPECT_GT(tested, 0) << name << " ran on no shape";
+}
+
+// Every non-reference row of the three batch-norm ops (one name stem per ISA).
+std::vector<std::string> batch_norm_rows() {
+  std::vector<std::string> names;
+  for (const auto& r : testable_rows(batch_norm_stats_kernels())) names.push_back(r);
+  for (const auto& r : testable_rows(batch_norm_fwd_kernels())) names.push_back(r);
+  for (const auto& r : testable_rows(batch_norm_bwd_kernels())) names.push_back(r);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, BatchNormDifferential, ::testing::ValuesIn(batch_norm_rows()),
+                         param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Pool2dBwdDifferential,
                          ::testing::ValuesIn(testable_rows(pool2d_bwd_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Pool2dFwdDifferential,

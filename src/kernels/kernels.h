@@ -12,8 +12,10 @@
 #pragma once
 
 #include <span>
+#include <string>
 
 #include "core/cpu_features.h"
+#include "kernels/activation_f32.h"
 #include "kernels/conv_shape.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm_shape.h"
@@ -45,6 +47,31 @@ using pool2d_fwd_fn = void(const ConvShape& window, PoolMode mode, const float* 
 using pool2d_bwd_fn = void(const ConvShape& window, PoolMode mode, const float* x,
                            const float* y, const float* dy, float* dx);
 
+// Training batch norm over [rows][c] floats (an NHWC batch flattened to rows of
+// channels; kernels/batch_norm_nhwc_f32_impl.h). `act` is none, relu or relu6: the
+// activation that follows the batch norm, fused (its gradient is taken from its output).
+struct BatchNormShape {
+  int64_t rows = 0, c = 0;
+  std::string to_string() const;
+};
+// The mean and the biased variance of every channel over the rows.
+using batch_norm_stats_fn = void(const BatchNormShape& s, const float* x, float* mean,
+                                 float* var);
+// y = act(x * scale + shift), channel by channel.
+using batch_norm_fwd_fn = void(const BatchNormShape& s, const float* x, const float* scale,
+                               const float* shift, Activation act, float* y);
+// The backward of y = act(gamma * (x - mean) * inv_std + beta) given dy = dL/dy: ADDS
+// dL/dgamma and dL/dbeta, and overwrites dx (when not null). With `training`, mean and
+// inv_std are the batch's own, so dx has the two terms of their dependence on x.
+struct BatchNormBackward {
+  const float *x = nullptr, *y = nullptr, *dy = nullptr;  // y: needed when act != none
+  const float *mean = nullptr, *inv_std = nullptr, *gamma = nullptr;
+  Activation act = Activation::none;
+  bool training = true;
+  float *grad_gamma = nullptr, *grad_beta = nullptr, *dx = nullptr;
+};
+using batch_norm_bwd_fn = void(const BatchNormShape& s, const BatchNormBackward& b);
+
 template <typename Shape, typename Fn>
 struct KernelRow {
   const char* name;
@@ -60,6 +87,9 @@ using Conv2dBwdFilterKernel = KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 using GemmKernel = KernelRow<GemmShape, gemm_fn>;
 using Pool2dFwdKernel = KernelRow<ConvShape, pool2d_fwd_fn>;
 using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
+using BatchNormStatsKernel = KernelRow<BatchNormShape, batch_norm_stats_fn>;
+using BatchNormFwdKernel = KernelRow<BatchNormShape, batch_norm_fwd_fn>;
+using BatchNormBwdKernel = KernelRow<BatchNormShape, batch_norm_bwd_fn>;
 
 // All rows of an op, best first, whatever the CPU.
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels();
@@ -68,6 +98,9 @@ std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels();
 std::span<const GemmKernel> gemm_kernels();
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels();
 std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
+std::span<const BatchNormStatsKernel> batch_norm_stats_kernels();
+std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels();
+std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels();
 
 // The row dispatch would run for this shape on this CPU.
 const Conv2dFwdKernel& pick_conv2d_fwd(const ConvShape& s);
@@ -76,6 +109,9 @@ const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s);
 const GemmKernel& pick_gemm(const GemmShape& s);
 const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window);
 const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
+const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s);
+const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s);
+const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s);
 
 // Dispatching entry points: what layers call.
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
@@ -87,6 +123,10 @@ void gemm(const GemmShape& s, const float* a, const float* b, float* c);
 void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y);
 void pool2d_bwd(const ConvShape& window, PoolMode mode, const float* x, const float* y,
                 const float* dy, float* dx);
+void batch_norm_stats(const BatchNormShape& s, const float* x, float* mean, float* var);
+void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
+                    const float* shift, Activation act, float* y);
+void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b);
 // B [k x n] (as s describes it: trans_b, ldb) packed once for the micro-kernel gemm()
 // dispatches to, for calls with s.b_prepacked; gemm_packed_b_floats() floats, 64-byte
 // aligned storage. Results are bit-identical to unpacked calls.
@@ -108,6 +148,7 @@ bool conv_small_c_direct(const ConvShape&);
 bool gemm_any(const GemmShape&);
 bool gemm_single_row(const GemmShape&);  // m == 1, B row-major and not prepacked
 bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
+bool batch_norm_any(const BatchNormShape&);
 
 // Declarations of every kernel function named in the table.
 #define XCEPT_CONV2D_FWD(name, isa, supports) conv2d_fwd_fn name;
@@ -116,6 +157,9 @@ bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 #define XCEPT_GEMM(name, isa, supports) gemm_fn name;
 #define XCEPT_POOL2D_FWD(name, isa, supports) pool2d_fwd_fn name;
 #define XCEPT_POOL2D_BWD(name, isa, supports) pool2d_bwd_fn name;
+#define XCEPT_BATCH_NORM_STATS(name, isa, supports) batch_norm_stats_fn name;
+#define XCEPT_BATCH_NORM_FWD(name, isa, supports) batch_norm_fwd_fn name;
+#define XCEPT_BATCH_NORM_BWD(name, isa, supports) batch_norm_bwd_fn name;
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
@@ -123,5 +167,8 @@ bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 #undef XCEPT_GEMM
 #undef XCEPT_POOL2D_FWD
 #undef XCEPT_POOL2D_BWD
+#undef XCEPT_BATCH_NORM_STATS
+#undef XCEPT_BATCH_NORM_FWD
+#undef XCEPT_BATCH_NORM_BWD
 
 }  // namespace xcept

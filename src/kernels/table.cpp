@@ -1,4 +1,6 @@
 // Builds the per-op arrays from table.inc and dispatches over them.
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "core/error.h"
@@ -30,6 +32,9 @@ bool conv_small_c_direct(const ConvShape& s) {
 bool gemm_any(const GemmShape&) { return true; }
 bool gemm_single_row(const GemmShape& s) { return s.m == 1 && !s.trans_b && !s.b_prepacked; }
 bool pool_any(const ConvShape& s) { return s.m == s.c; }
+bool batch_norm_any(const BatchNormShape&) { return true; }
+
+std::string BatchNormShape::to_string() const { return fmt::format("{} rows x {} channels", rows, c); }
 
 template <typename Shape, typename Fn>
 bool KernelRow<Shape, Fn>::is_reference() const {
@@ -42,6 +47,9 @@ template struct KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 template struct KernelRow<GemmShape, gemm_fn>;
 template struct KernelRow<ConvShape, pool2d_fwd_fn>;
 template struct KernelRow<ConvShape, pool2d_bwd_fn>;
+template struct KernelRow<BatchNormShape, batch_norm_stats_fn>;
+template struct KernelRow<BatchNormShape, batch_norm_fwd_fn>;
+template struct KernelRow<BatchNormShape, batch_norm_bwd_fn>;
 
 #define XCEPT_ROW(name, isa, supports) {#name, Isa::isa, supports, name},
 #define XCEPT_SKIP(name, isa, supports)
@@ -53,6 +61,9 @@ template struct KernelRow<ConvShape, pool2d_bwd_fn>;
 #define XCEPT_GEMM XCEPT_SKIP
 #define XCEPT_POOL2D_FWD XCEPT_SKIP
 #define XCEPT_POOL2D_BWD XCEPT_SKIP
+#define XCEPT_BATCH_NORM_STATS XCEPT_SKIP
+#define XCEPT_BATCH_NORM_FWD XCEPT_SKIP
+#define XCEPT_BATCH_NORM_BWD XCEPT_SKIP
 
 #undef XCEPT_CONV2D_FWD
 #define XCEPT_CONV2D_FWD XCEPT_ROW
@@ -102,12 +113,39 @@ static const Pool2dBwdKernel kPool2dBwd[] = {
 #undef XCEPT_POOL2D_BWD
 #define XCEPT_POOL2D_BWD XCEPT_SKIP
 
+#undef XCEPT_BATCH_NORM_STATS
+#define XCEPT_BATCH_NORM_STATS XCEPT_ROW
+static const BatchNormStatsKernel kBatchNormStats[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_BATCH_NORM_STATS
+#define XCEPT_BATCH_NORM_STATS XCEPT_SKIP
+
+#undef XCEPT_BATCH_NORM_FWD
+#define XCEPT_BATCH_NORM_FWD XCEPT_ROW
+static const BatchNormFwdKernel kBatchNormFwd[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_BATCH_NORM_FWD
+#define XCEPT_BATCH_NORM_FWD XCEPT_SKIP
+
+#undef XCEPT_BATCH_NORM_BWD
+#define XCEPT_BATCH_NORM_BWD XCEPT_ROW
+static const BatchNormBwdKernel kBatchNormBwd[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_BATCH_NORM_BWD
+#define XCEPT_BATCH_NORM_BWD XCEPT_SKIP
+
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels() { return kConv2dBwdFilter; }
 std::span<const GemmKernel> gemm_kernels() { return kGemm; }
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels() { return kPool2dFwd; }
 std::span<const Pool2dBwdKernel> pool2d_bwd_kernels() { return kPool2dBwd; }
+std::span<const BatchNormStatsKernel> batch_norm_stats_kernels() { return kBatchNormStats; }
+std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels() { return kBatchNormFwd; }
+std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels() { return kBatchNormBwd; }
 
 template <typename Row, typename Shape>
 static const Row& pick(std::span<const Row> rows, const Shape& s, const char* op) {
@@ -131,6 +169,15 @@ const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window) {
 }
 const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window) {
   return pick(pool2d_bwd_kernels(), window, "pool2d_bwd");
+}
+const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s) {
+  return pick(batch_norm_stats_kernels(), s, "batch_norm_stats");
+}
+const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s) {
+  return pick(batch_norm_fwd_kernels(), s, "batch_norm_fwd");
+}
+const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s) {
+  return pick(batch_norm_bwd_kernels(), s, "batch_norm_bwd");
 }
 
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
@@ -156,6 +203,16 @@ void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y
 void pool2d_bwd(const ConvShape& window, PoolMode mode, const float* x, const float* y,
                 const float* dy, float* dx) {
   pick_pool2d_bwd(window).fn(window, mode, x, y, dy, dx);
+}
+void batch_norm_stats(const BatchNormShape& s, const float* x, float* mean, float* var) {
+  pick_batch_norm_stats(s).fn(s, x, mean, var);
+}
+void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
+                    const float* shift, Activation act, float* y) {
+  pick_batch_norm_fwd(s).fn(s, x, scale, shift, act, y);
+}
+void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b) {
+  pick_batch_norm_bwd(s).fn(s, b);
 }
 
 int64_t gemm_packed_b_floats(const GemmShape& s) {

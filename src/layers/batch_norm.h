@@ -25,6 +25,7 @@
 
 #include <vector>
 
+#include "kernels/activation_f32.h"
 #include "layers/layer.h"
 
 namespace xcept {
@@ -48,6 +49,12 @@ class BatchNorm : public Layer {
                 const std::vector<Tensor*>& din) override;
   ParamList params() override;  // "<name>.gamma", ...
   void restore_step(int64_t steps) override { updates_ = steps; }
+
+  // A relu or relu6 that follows this batch norm, applied to its output in the same pass
+  // (forward) and differentiated from that output (backward); none by default. The graph
+  // sets it when the activation is the batch norm's only reader (autograd/graph.h).
+  void set_fused_activation(Activation act);
+  Activation fused_activation() const { return fused_; }
   int64_t updates() const { return updates_; }  // training forwards so far
 
   const BatchNormOptions& options() const { return options_; }
@@ -62,6 +69,7 @@ class BatchNorm : public Layer {
   bool forward_done_ = false;
   bool last_training_ = false;
   int64_t updates_ = 0;
+  Activation fused_ = Activation::none;
   // Statistics the last forward normalized with (batch or moving), for backward.
   std::vector<float> mean_, inv_std_;
 };

@@ -7,6 +7,8 @@
 
 namespace xcept {
 
+constexpr double kDivergedLoss = 1e6;
+
 StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
                       std::span<const int32_t> labels, double lr, float label_smoothing,
                       Tensor& dlogits) {
@@ -14,7 +16,10 @@ StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
   const Tensor& logits = graph.forward(images, true);
   StepResult r;
   r.loss = softmax_cross_entropy(logits, labels, &dlogits, label_smoothing);
-  if (!std::isfinite(r.loss)) fail("the loss is {} (training diverged; try a lower lr)", r.loss);
+  // A cross-entropy of 1e6 gives the true class a probability of e^-1000000: the softmax
+  // has saturated and the run has diverged as surely as with a NaN.
+  if (!std::isfinite(r.loss) || r.loss > kDivergedLoss)
+    fail("the loss is {} (training diverged; try a lower lr)", r.loss);
   r.correct = count_top1_correct(logits, labels);
   graph.backward(dlogits);
   optimizer.step(graph.params(), lr);

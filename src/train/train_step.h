@@ -18,7 +18,7 @@ struct StepResult {
 };
 
 // `dlogits` is the caller's buffer for dL/dlogits, reused across steps. Throws
-// xcept::Error (before the update) when the loss is not finite.
+// xcept::Error (before the update) when the loss is not finite or above 1e6 (diverged).
 StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
                       std::span<const int32_t> labels, double lr, float label_smoothing,
                       Tensor& dlogits);
