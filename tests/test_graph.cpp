@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "layers/activation.h"
 #include "layers/batch_norm.h"
+#include "layers/conv_layers.h"
 #include "layers/dense.h"
 #include "layers/dropout.h"
 #include "layers/merge.h"
@@ -172,6 +173,82 @@ TEST(Graph, RejectsDuplicateNamesAndMismatchedShapes) {
   }
   // Failed additions leave the graph as it was.
   EXPECT_EQ(g.num_nodes(), 3);
+}
+
+}  // namespace
+}  // namespace xcept
+
+namespace xcept {
+namespace {
+
+// conv -> bn -> relu (fusable), conv -> bn -> relu6 (fusable, read twice downstream),
+// bn -> relu where the bn has a second reader (not fusable), and a residual Add.
+Graph fusion_net(bool fusion) {
+  Graph g("fusion", 5);
+  NodeId in = g.input({6, 6, 3});
+  NodeId c1 = g.add<Conv2dLayer>({in}, "c1", ConvParams{8, 3, 3, 1, 1, 1, 1, Padding::same(), 1},
+                                 false);
+  NodeId b1 = g.add<BatchNorm>({c1}, "b1");
+  NodeId a1 = g.add<ActivationLayer>({b1}, "a1", Activation::relu);
+  NodeId c2 = g.add<Conv2dLayer>({a1}, "c2", ConvParams{8, 1, 1, 1, 1, 1, 1, Padding::valid(), 1},
+                                 false);
+  NodeId b2 = g.add<BatchNorm>({c2}, "b2");
+  NodeId a2 = g.add<ActivationLayer>({b2}, "a2", Activation::relu6);
+  NodeId b3 = g.add<BatchNorm>({a2}, "b3");
+  NodeId a3 = g.add<ActivationLayer>({b3}, "a3", Activation::relu);
+  NodeId sum = g.add<Add>({a3, b3}, "sum");  // b3 read twice: a3 stays a node of its own
+  NodeId add = g.add<Add>({sum, a2}, "res");
+  NodeId gap = g.add<GlobalAvgPool2D>({add}, "gap");
+  g.add<Dense>({gap}, "fc", 4);
+  g.set_fusion(fusion);
+  return g;
+}
+
+TEST(Graph, FusedBatchNormActivationMatchesTheUnfusedGraph) {
+  Graph fused = fusion_net(true), plain = fusion_net(false);
+  const Tensor x = random_tensor({3, 6, 6, 3}, 21, -1.f, 1.f);
+  const std::vector<int32_t> labels = {0, 2, 3};
+  for (int step = 0; step < 2; ++step) {  // the second step reuses every buffer
+    Tensor d1, d2;
+    fused.zero_grad();
+    plain.zero_grad();
+    const Tensor y1 = fused.forward(x, true);
+    const Tensor y2 = plain.forward(x, true);
+    ASSERT_EQ(y1.dims(), y2.dims());
+    for (int64_t i = 0; i < y1.numel(); ++i) ASSERT_NEAR(y1[i], y2[i], 1e-5) << i;
+    softmax_cross_entropy(y1, labels, &d1);
+    softmax_cross_entropy(y2, labels, &d2);
+    fused.backward(d1);
+    plain.backward(d2);
+    const ParamList p1 = fused.params(), p2 = plain.params();
+    ASSERT_EQ(p1.size(), p2.size());
+    for (size_t k = 0; k < p1.size(); ++k) {
+      const Tensor& a = p1[k].grad ? *p1[k].grad : *p1[k].value;
+      const Tensor& b = p2[k].grad ? *p2[k].grad : *p2[k].value;
+      double scale = 1e-6;
+      for (int64_t i = 0; i < b.numel(); ++i) scale = std::max(scale, double(std::fabs(b[i])));
+      for (int64_t i = 0; i < a.numel(); ++i)
+        ASSERT_NEAR(a[i], b[i], 1e-4 * scale) << p1[k].name << " element " << i;
+    }
+  }
+  // a1 and a2 were folded into b1 and b2; a3 was not (b3 has two readers).
+  auto fused_act = [&](const char* name) {
+    for (NodeId n = 0; n < fused.num_nodes(); ++n)
+      if (fused.node_name(n) == name)
+        return dynamic_cast<const BatchNorm*>(fused.layer(n))->fused_activation();
+    return Activation::elu;
+  };
+  EXPECT_EQ(fused_act("b1"), Activation::relu);
+  EXPECT_EQ(fused_act("b2"), Activation::relu6);
+  EXPECT_EQ(fused_act("b3"), Activation::none);
+  EXPECT_EQ(fused_act("b1"), Activation::relu);
+  // Adding a reader to b1 undoes its fusion at the next forward.
+  NodeId b1 = 2;
+  ASSERT_EQ(fused.node_name(b1), "b1");
+  fused.add<GlobalAvgPool2D>({b1}, "extra_reader");
+  fused.forward(x, false);
+  EXPECT_EQ(fused_act("b1"), Activation::none);
+  EXPECT_EQ(fused_act("b2"), Activation::relu6);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "layers/activation.h"
+#include "layers/batch_norm.h"
 
 namespace xcept {
 
@@ -29,6 +31,9 @@ struct Graph::Node {
   // right after; kept across steps so backward allocates nothing once they exist.
   std::vector<Tensor> extra;
   double forward_ms = 0, backward_ms = 0;  // with profiling on
+  // A fused activation node: its layer is skipped and its value and gradient are those
+  // of node `alias` (the batch norm that applies the activation itself).
+  NodeId alias = -1;
 };
 
 Graph::Graph(std::string name, uint64_t seed) : name_(std::move(name)), rng_(seed) {}
@@ -64,7 +69,55 @@ NodeId Graph::add(std::unique_ptr<Layer> layer, std::vector<NodeId> inputs) {
   node->inputs = std::move(inputs);
   nodes_.push_back(std::move(node));
   output_ = NodeId(nodes_.size() - 1);
+  unfuse();  // a new reader may break a fusion: plan again at the next forward
   return output_;
+}
+
+Graph::Node& Graph::resolved(NodeId id) {
+  Node* n = nodes_[size_t(id)].get();
+  return n->alias >= 0 ? *nodes_[size_t(n->alias)] : *n;
+}
+const Graph::Node& Graph::resolved(NodeId id) const {
+  const Node* n = nodes_[size_t(id)].get();
+  return n->alias >= 0 ? *nodes_[size_t(n->alias)] : *n;
+}
+
+void Graph::unfuse() {
+  for (auto& n : nodes_) {
+    if (n->alias >= 0)
+      if (auto* bn = dynamic_cast<BatchNorm*>(nodes_[size_t(n->alias)]->layer.get()))
+        bn->set_fused_activation(Activation::none);
+    n->alias = -1;
+  }
+  fusion_planned_ = false;
+}
+
+// A relu or relu6 node whose only input is a batch norm that nothing else reads (and
+// that is not the output) becomes an alias of that batch norm, which applies it.
+// Saves a pass over memory each way and the intermediate's buffer.
+void Graph::plan_fusion() {
+  fusion_planned_ = true;
+  if (!fusion_) return;
+  std::vector<int> readers(nodes_.size(), 0);
+  for (const auto& n : nodes_)
+    for (NodeId i : n->inputs) ++readers[size_t(i)];
+  for (auto& n : nodes_) {
+    auto* act = dynamic_cast<ActivationLayer*>(n->layer.get());
+    if (!act || n->inputs.size() != 1) continue;
+    if (act->kind() != Activation::relu && act->kind() != Activation::relu6) continue;
+    const NodeId src = n->inputs[0];
+    auto* bn = dynamic_cast<BatchNorm*>(nodes_[size_t(src)]->layer.get());
+    if (!bn || readers[size_t(src)] != 1 || src == output_ || nodes_[size_t(src)]->alias >= 0)
+      continue;
+    if (bn->fused_activation() != Activation::none) continue;
+    bn->set_fused_activation(act->kind());
+    n->alias = src;
+  }
+}
+
+void Graph::set_fusion(bool on) {
+  unfuse();
+  fusion_ = on;
 }
 
 void Graph::set_output(NodeId node) {
@@ -93,40 +146,46 @@ const Tensor& Graph::forward(const Tensor& input, bool training) {
   ensure_dims(in.value, input.dims());  // a copy into the buffer of the last batch
   if (input.numel() > 0)
     std::copy(input.data(), input.data() + input.numel(), in.value.data());
+  if (!fusion_planned_) plan_fusion();
   std::vector<const Tensor*> ins;
   for (auto& node : nodes_) {
-    if (!node->layer) continue;
+    if (!node->layer || node->alias >= 0) continue;
     ins.clear();
-    for (NodeId i : node->inputs) ins.push_back(&nodes_[i]->value);
+    for (NodeId i : node->inputs) ins.push_back(&resolved(i).value);
     const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
     ensure_dims(node->value, with_batch(batch, node->dims));
     node->layer->forward(ins, node->value, training);
     if (profiling_) node->forward_ms = ms_since(t0);
   }
-  return nodes_[output_]->value;
+  return resolved(output_).value;
 }
 
 void Graph::backward(const Tensor& d_output) {
-  Node& out = *nodes_[output_];
+  Node& out = resolved(output_);
   if (d_output.dims() != out.value.dims())
     fail("graph {}: output gradient is {}, output is {}", name_, dims_to_string(d_output.dims()),
          dims_to_string(out.value.dims()));
   for (auto& node : nodes_) node->has_grad = false;
-  out.grad = d_output;
+  ensure_dims(out.grad, d_output.dims());
+  std::copy(d_output.data(), d_output.data() + d_output.numel(), out.grad.data());
   out.has_grad = true;
 
+  // Nodes are visited by id; a fused activation (an alias) has no backward of its own:
+  // its readers wrote into the batch norm's gradient, which differentiates through it.
+  auto id_of = [&](NodeId i) { return nodes_[size_t(i)]->alias >= 0 ? nodes_[size_t(i)]->alias : i; };
   std::vector<const Tensor*> ins;
   std::vector<Tensor*> dins;
-  for (NodeId id = output_; id >= 0; --id) {
-    Node& node = *nodes_[id];
-    if (!node.layer || !node.has_grad) continue;
+  for (NodeId id = NodeId(nodes_.size()) - 1; id >= 0; --id) {
+    Node& node = *nodes_[size_t(id)];
+    if (!node.layer || node.alias >= 0 || !node.has_grad) continue;
     const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
     ins.clear();
     dins.clear();
     std::set<NodeId> first_writers;  // inputs this node writes directly
     std::map<NodeId, size_t> extras_used;
-    for (NodeId i : node.inputs) {
-      Node& src = *nodes_[i];
+    for (NodeId raw : node.inputs) {
+      const NodeId i = id_of(raw);
+      Node& src = *nodes_[size_t(i)];
       ins.push_back(&src.value);
       if (!src.layer) {  // the network input needs no gradient
         dins.push_back(nullptr);
@@ -143,7 +202,7 @@ void Graph::backward(const Tensor& d_output) {
     }
     node.layer->backward(ins, node.value, node.grad, dins);
     for (size_t k = 0; k < node.inputs.size(); ++k) {
-      Node& src = *nodes_[node.inputs[k]];
+      Node& src = *nodes_[size_t(id_of(node.inputs[k]))];
       if (!src.layer) continue;
       if (dins[k] == &src.grad) {
         src.has_grad = true;
@@ -203,6 +262,9 @@ Layer* Graph::layer(NodeId node) { return nodes_.at(node)->layer.get(); }
 const std::string& Graph::node_name(NodeId node) const { return nodes_.at(node)->name; }
 const Dims& Graph::node_dims(NodeId node) const { return nodes_.at(node)->dims; }
 const std::vector<NodeId>& Graph::node_inputs(NodeId node) const { return nodes_.at(node)->inputs; }
-const Tensor& Graph::activation(NodeId node) const { return nodes_.at(node)->value; }
+const Tensor& Graph::activation(NodeId node) const {
+  (void)nodes_.at(node);  // range check
+  return resolved(node).value;
+}
 
 }  // namespace xcept

@@ -56,6 +56,13 @@ class Graph {
   double node_forward_ms(NodeId node) const;
   double node_backward_ms(NodeId node) const;
 
+  // Fusion (on by default): at the first forward after the graph changed, a relu or
+  // relu6 whose input is a batch norm read by nothing else is folded into that batch
+  // norm (BatchNorm::set_fused_activation). The activation node stays in the graph, for
+  // summaries, lowering and export; its value and gradient are then the batch norm's,
+  // and activation(batch norm) returns the activation's output. Off: every node runs.
+  void set_fusion(bool on);
+
   // Every layer's parameters, in node order, with full names
   // ("block4_sepconv2.pointwise.weight").
   ParamList params();
@@ -67,7 +74,7 @@ class Graph {
   const std::string& node_name(NodeId node) const;
   const Dims& node_dims(NodeId node) const;  // per image
   const std::vector<NodeId>& node_inputs(NodeId node) const;
-  const Tensor& activation(NodeId node) const;  // after forward
+  const Tensor& activation(NodeId node) const;  // after forward (see set_fusion)
 
  private:
   struct Node;
@@ -76,6 +83,12 @@ class Graph {
   std::vector<std::unique_ptr<Node>> nodes_;
   NodeId input_ = -1, output_ = -1;
   bool profiling_ = false;
+  bool fusion_ = true, fusion_planned_ = false;
+
+  Node& resolved(NodeId id);  // the node holding id's value (itself, or its alias)
+  const Node& resolved(NodeId id) const;
+  void plan_fusion();
+  void unfuse();
 };
 
 }  // namespace xcept

@@ -28,15 +28,6 @@ namespace {
 
 constexpr int64_t kBnRowChunk = 256;
 
-// d(act)/d(pre-activation) from the activation's output, as 1 or 0.
-inline float bn_act_pass(Activation act, float y) {
-  switch (act) {
-    case Activation::relu: return y > 0.f ? 1.f : 0.f;
-    case Activation::relu6: return y > 0.f && y < 6.f ? 1.f : 0.f;
-    default: return 1.f;
-  }
-}
-
 struct BatchNormNhwc {
   // Per-chunk partials (k sums of c each), reduced in chunk order into `out` (k*c
   // doubles). body(r0, r1, acc) adds rows [r0, r1) into acc (k*c doubles, zeroed).
@@ -115,10 +106,23 @@ struct BatchNormNhwc {
                  });
   }
 
-  // The activation's gradient, g = dy * act'(y), for one row.
+  // The activation's gradient from its output y, g = dy where the activation passes,
+  // for one row. One loop per activation with both arms loaded first: a switch or a load
+  // under the condition kept GCC from vectorizing (and the mask is data, unpredictable).
   static void act_grad_row(int64_t c, const float* __restrict y, const float* __restrict dy,
                            Activation act, float* __restrict g) {
-    for (int64_t j = 0; j < c; ++j) g[j] = dy[j] * bn_act_pass(act, y[j]);
+    if (act == Activation::relu6) {
+      for (int64_t j = 0; j < c; ++j) {
+        const float v = y[j], d = dy[j];
+        const float lo = v > 0.f ? d : 0.f;
+        g[j] = v < 6.f ? lo : 0.f;
+      }
+    } else {  // relu
+      for (int64_t j = 0; j < c; ++j) {
+        const float v = y[j], d = dy[j];
+        g[j] = v > 0.f ? d : 0.f;
+      }
+    }
   }
 
   static void add_grad_sums(int64_t c, const float* __restrict x, const float* __restrict g,
