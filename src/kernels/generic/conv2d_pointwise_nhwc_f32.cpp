@@ -3,8 +3,11 @@
 // so no copy is needed. Each group is a sub-matrix picked out by offsets and leading
 // dimensions. ISA-independent: all the speed (and the threading) comes from gemm().
 #include <algorithm>
+#include <cstdint>
 
+#include "core/threadpool.h"
 #include "kernels/kernels.h"
+#include "kernels/scratch.h"
 
 namespace xcept {
 
@@ -36,17 +39,48 @@ void conv2d_bwd_data_1x1_nhwc_f32(const ConvShape& s, const float* dy, const flo
   }
 }
 
+// The weight gradient reduces over every pixel of the batch (K = P, often 100k) into a
+// small M x N = c x m block. Split over M and N, as gemm() would, each thread packs all
+// of one operand again; so the pixels are cut into fixed chunks instead, each chunk's
+// product computed on one thread into its own partial, and the partials summed in chunk
+// order. The chunks depend on the shape only: 1 and 2 threads give the same bits.
+constexpr int64_t kFilterChunkPixels = 4096;
+constexpr int64_t kMaxFilterChunks = 8;
+
 void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* dy,
                                     float* dw, float* dbias, bool accumulate) {
   const int64_t p = s.n * s.h * s.w, cg = s.cg(), mg = s.mg();
-  // dW_g [cg x mg] = x_g^T [cg x P] * dy_g [P x mg]; the reduction runs over all pixels.
-  for (int64_t g = 0; g < s.groups; ++g) {
-    GemmShape gs;
-    gs.m = cg, gs.n = mg, gs.k = p;
-    gs.trans_a = true;
-    gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
-    gs.beta = accumulate ? 1.f : 0.f;
-    gemm(gs, x + g * cg, dy + g * mg, dw + g * mg);
+  const int64_t chunks = std::clamp<int64_t>(p / kFilterChunkPixels, 1, kMaxFilterChunks);
+  const int64_t wn = s.c * mg;  // weight_numel: cg x m over all groups
+  thread_local ScratchBuffer t_partials;
+  float* part = chunks > 1 ? t_partials.get((chunks - 1) * wn) : nullptr;
+  // dW_g [cg x mg] = x_g^T [cg x P] * dy_g [P x mg] over the chunk's pixels [p0, p1).
+  auto product = [&](int64_t chunk, float* out, float beta) {
+    const int64_t p0 = p * chunk / chunks, p1 = p * (chunk + 1) / chunks;
+    for (int64_t g = 0; g < s.groups; ++g) {
+      GemmShape gs;
+      gs.m = cg, gs.n = mg, gs.k = p1 - p0;
+      gs.trans_a = true;
+      gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
+      gs.beta = beta;
+      gemm(gs, x + p0 * s.c + g * cg, dy + p0 * s.m + g * mg, out + g * mg);
+    }
+  };
+  if (chunks == 1) {
+    product(0, dw, accumulate ? 1.f : 0.f);
+  } else {
+    // Chunk 0 straight into dw (onto it when accumulating), the others into partials;
+    // each runs single-threaded inside the pool (nested gemm() calls run inline).
+    parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c)
+        product(c, c == 0 ? dw : part + (c - 1) * wn, c == 0 && accumulate ? 1.f : 0.f);
+    });
+    parallel_for(wn, 4096, [&](int64_t i0, int64_t i1) {
+      for (int64_t c = 1; c < chunks; ++c) {
+        const float* pc = part + (c - 1) * wn;
+        for (int64_t i = i0; i < i1; ++i) dw[i] += pc[i];
+      }
+    });
   }
   if (dbias) {
     // Column sums, row after row so the inner loop runs contiguously over channels.
