@@ -14,12 +14,25 @@
 # in bench/peers, /usr/bin/python3 with torch) is skipped with a message. Raw JSON lines
 # go to DIR/results.jsonl. The machine's load (uptime) is printed before and after:
 # timings on a shared machine are only as good as its quiet.
+#
+#   bench/compare_peers.sh --train [--models "mini-xception mini-mobilenet"] [--batches "B ..."]
+#                          [--threads "2"] [--repeats 10] [--warmup 2] [--out DIR] [--xcept PATH]
+#
+# --train compares training speed instead: per model, batch and thread count it times one
+# step (forward, cross-entropy, backward, SGD momentum 0.9, lr 0.01) with `xcept bench
+# MODEL --train --json` and with PyTorch via bench/peers/train_torch.py (the same network,
+# parameter count checked against `xcept summary`) in both NCHW and channels_last layouts.
+# Models: mini-xception, mini-mobilenet, xception. Without --batches each model runs at its
+# own batch (mini-xception 128, mini-mobilenet 64, xception 8); threads default to 2. The
+# CPU model is printed first; the table gives images/s for xcept and each torch layout, the
+# ratio xcept / best torch (above 1: xcept faster) and each run's peak RSS. ONNX Runtime
+# takes no part; --no-torch leaves out PyTorch. Raw JSON lines go to DIR/results.jsonl.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 peers="$root/bench/peers"
 
-models="xception mobilenet" batches="1 8" threads_list="1 2" repeats=10 warmup=2
-out="" xcept="${XCEPT:-}" xcept_precision=f32 use_torch=1 use_ort=1
+models="" batches="" threads_list="" repeats=10 warmup=2
+out="" xcept="${XCEPT:-}" xcept_precision=f32 use_torch=1 use_ort=1 train=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift 2 ;;
@@ -32,10 +45,16 @@ while [ $# -gt 0 ]; do
     --xcept-precision) xcept_precision="$2"; shift 2 ;;
     --no-torch) use_torch=0; shift ;;
     --no-ort) use_ort=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --train) train=1; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "compare_peers.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+if [ "$train" = 1 ]; then
+  models="${models:-mini-xception mini-mobilenet}" threads_list="${threads_list:-2}" use_ort=0
+else
+  models="${models:-xception mobilenet}" batches="${batches:-1 8}" threads_list="${threads_list:-1 2}"
+fi
 
 if [ -z "$xcept" ]; then
   for c in "$root/build/xcept" "$root"/build-*/xcept; do
@@ -60,16 +79,12 @@ if [ "$use_torch" = 1 ] && ! "$py" -c 'import torch' 2> /dev/null; then
   echo "skipping PyTorch: $py cannot import torch"; use_torch=0
 fi
 
-echo "xcept: $xcept (precision $xcept_precision)   results: $results"
-echo "load before: $(uptime)"
-
-input_size() { case "$1" in xception) echo 299 ;; mobilenet|conv-mobilenet) echo 224 ;; *) echo 0 ;; esac; }
-
-# Appends one JSON line with the fields the table needs.
-record() { # runtime model batch threads json
+# Appends one JSON line with the fields the tables need. mode: infer or train; runtime:
+# xcept, ort, torch-<mode> or torch-<layout>.
+record() { # mode runtime model batch threads json
   "$py" - "$@" >> "$results" << 'EOF'
 import json, sys
-runtime, model, batch, threads, text = sys.argv[1:6]
+mode, runtime, model, batch, threads, text = sys.argv[1:7]
 try:  # one JSON document (possibly pretty-printed), or JSON lines: take the last
     try:
         j = json.loads(text)
@@ -78,10 +93,95 @@ try:  # one JSON document (possibly pretty-printed), or JSON lines: take the las
 except Exception:
     print(f"compare_peers.sh: {runtime} {model} b{batch} t{threads}: no JSON in its output", file=sys.stderr)
     sys.exit(0)
-print(json.dumps({"runtime": runtime, "model": model, "batch": int(batch), "threads": int(threads),
-                  "median_ms": j.get("median_ms"), "min_ms": j.get("min_ms"), "max_ms": j.get("max_ms")}))
+row = {"runtime": runtime, "model": model, "batch": int(batch), "threads": int(threads),
+       "median_ms": j.get("median_ms"), "min_ms": j.get("min_ms"), "max_ms": j.get("max_ms")}
+if mode == "train":
+    row.update({"mode": "train", "images_per_s": j.get("images_per_s"),
+                "peak_rss_bytes": j.get("peak_rss_bytes"), "params": j.get("params"),
+                "version": j.get("torch_version")})
+print(json.dumps(row))
 EOF
 }
+
+# Records each JSON line of a peer's output as its own run; `key` is the field that tells
+# the runs apart (runtime for torch's inference modes, layout for its training runs).
+record_lines() { # mode key prefix model batch threads text
+  local mode="$1" key="$2" prefix="$3" line name
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    name="$("$py" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$line" "$key")"
+    record "$mode" "$prefix$name" "$4" "$5" "$6" "$line"
+  done <<< "$7"
+}
+
+if [ "$train" = 1 ]; then
+  cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -1)"
+  [ -n "$cpu" ] || cpu="$(lscpu 2> /dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+  echo "cpu: ${cpu:-unknown} ($(nproc) cores online)"
+  echo "xcept: $xcept   results: $results"
+  echo "load before: $(uptime)"
+  train_batches() { # model: --batches, else the model's default
+    if [ -n "$batches" ]; then echo "$batches"; return; fi
+    case "$1" in mini-xception) echo 128 ;; mini-mobilenet) echo 64 ;; xception) echo 8 ;; *) echo 32 ;; esac
+  }
+  for model in $models; do
+    for batch in $(train_batches "$model"); do
+      for t in $threads_list; do
+        echo "== train $model batch $batch threads $t"
+        if j="$("$xcept" bench "$model" --train --batch "$batch" --threads "$t" --repeats "$repeats" \
+                  --warmup "$warmup" --json 2> "$out/xcept.err")"; then
+          record train xcept "$model" "$batch" "$t" "$j"
+        else
+          echo "  xcept bench --train failed: $(tail -1 "$out/xcept.err")"
+        fi
+        if [ "$use_torch" = 1 ]; then
+          if j="$("$py" "$peers/train_torch.py" --model "$model" --batch "$batch" --threads "$t" \
+                    --layout both --repeats "$repeats" --warmup "$warmup" --xcept "$xcept" \
+                    2> "$out/torch.err")"; then
+            record_lines train layout torch- "$model" "$batch" "$t" "$j"
+          else
+            echo "  PyTorch failed: $(tail -1 "$out/torch.err")"
+          fi
+        fi
+      done
+    done
+  done
+  echo "load after: $(uptime)"
+  "$py" - "$results" << 'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+peers = ["xcept", "torch-nchw", "torch-channels_last"]
+keys = []
+for r in rows:  # in run order
+    k = (r["model"], r["batch"], r["threads"])
+    if k not in keys:
+        keys.append(k)
+runs = {(r["model"], r["batch"], r["threads"], r["runtime"]): r for r in rows}
+def num(v): return isinstance(v, (int, float)) and not isinstance(v, bool)
+def ips(r): return f"{r['images_per_s']:9.1f}" if r and num(r.get("images_per_s")) else f"{'-':>9}"
+def rss(r): return f"{r['peak_rss_bytes'] / 2**20:7.0f}" if r and num(r.get("peak_rss_bytes")) else f"{'-':>7}"
+versions = {r.get("version") for r in rows if r.get("version")}
+print()
+print("training step (forward, loss, backward, SGD momentum): images/s; ratio = xcept / best torch"
+      " (> 1: xcept faster); peak RSS in MiB" + (f"; torch {', '.join(sorted(versions))}" if versions else ""))
+print(f"{'model':<15} {'batch':>5} {'thr':>3} {'xcept':>9} {'tch-nchw':>9} {'tch-cl':>9} {'ratio':>6}"
+      f"  {'rss-x':>7} {'rss-n':>7} {'rss-cl':>7}")
+for m, b, t in keys:
+    r = [runs.get((m, b, t, p)) for p in peers]
+    x = r[0]["images_per_s"] if r[0] and num(r[0].get("images_per_s")) else None
+    best = max((p["images_per_s"] for p in r[1:] if p and num(p.get("images_per_s"))), default=None)
+    ratio = f"{x / best:6.2f}" if x and best else f"{'-':>6}"
+    print(f"{m:<15} {b:>5} {t:>3} {ips(r[0])} {ips(r[1])} {ips(r[2])} {ratio}  "
+          + " ".join(rss(p) for p in r))
+EOF
+  exit 0
+fi
+
+echo "xcept: $xcept (precision $xcept_precision)   results: $results"
+echo "load before: $(uptime)"
+
+input_size() { case "$1" in xception) echo 299 ;; mobilenet|conv-mobilenet) echo 224 ;; *) echo 0 ;; esac; }
+
 
 for model in $models; do
   size="$(input_size "$model")"
@@ -95,14 +195,14 @@ for model in $models; do
       if j="$("$xcept" bench "$model" --batch "$batch" --threads "$t" --input-size "$size" \
                 --precision "$xcept_precision" --warmup "$warmup" --repeats "$repeats" --json \
                 2> "$out/xcept.err")"; then
-        record xcept "$model" "$batch" "$t" "$j"
+        record infer xcept "$model" "$batch" "$t" "$j"
       else
         echo "  xcept bench failed: $(tail -1 "$out/xcept.err")"
       fi
       if [ "$use_ort" = 1 ] && [ -f "$onnx" ]; then
         if j="$(node "$peers/bench_ort.js" "$onnx" --batch "$batch" --threads "$t" \
                   --input-size "$size" --warmup "$warmup" --repeats "$repeats" 2> "$out/ort.err")"; then
-          record ort "$model" "$batch" "$t" "$j"
+          record infer ort "$model" "$batch" "$t" "$j"
         else
           echo "  ONNX Runtime failed: $(tail -1 "$out/ort.err")"
         fi
@@ -110,10 +210,7 @@ for model in $models; do
       if [ "$use_torch" = 1 ]; then
         if j="$("$py" "$peers/bench_torch.py" --model "$model" --batch "$batch" --threads "$t" \
                   --input-size "$size" --warmup "$warmup" --repeats "$repeats" 2> "$out/torch.err")"; then
-          while IFS= read -r line; do
-            mode="$("$py" -c 'import json,sys; print(json.loads(sys.argv[1])["runtime"])' "$line")"
-            record "$mode" "$model" "$batch" "$t" "$line"
-          done <<< "$j"
+          record_lines infer runtime "" "$model" "$batch" "$t" "$j"
         else
           echo "  PyTorch failed: $(tail -1 "$out/torch.err")"
         fi

@@ -166,7 +166,7 @@ void Graph::backward(const Tensor& d_output) {
     fail("graph {}: output gradient is {}, output is {}", name_, dims_to_string(d_output.dims()),
          dims_to_string(out.value.dims()));
   for (auto& node : nodes_) node->has_grad = false;
-  ensure_dims(out.grad, d_output.dims());
+  out.grad = take_grad_buffer(d_output.dims());
   std::copy(d_output.data(), d_output.data() + d_output.numel(), out.grad.data());
   out.has_grad = true;
 
@@ -190,7 +190,7 @@ void Graph::backward(const Tensor& d_output) {
       if (!src.layer) {  // the network input needs no gradient
         dins.push_back(nullptr);
       } else if (!src.has_grad && !first_writers.count(i)) {
-        ensure_dims(src.grad, src.value.dims());
+        src.grad = take_grad_buffer(src.value.dims());
         dins.push_back(&src.grad);
         first_writers.insert(i);
       } else {  // already holds a contribution: write beside it, add below
@@ -214,8 +214,25 @@ void Graph::backward(const Tensor& d_output) {
         });
       }
     }
+    // This node's gradient has been passed on: its buffer serves an earlier node's.
+    grad_pool_.push_back(std::move(node.grad));
+    node.grad = Tensor();
     if (profiling_) node.backward_ms = ms_since(t0);
   }
+}
+
+// Gradient buffers live only from a node's first reader's backward to its own, so they
+// circulate through a pool: the peak is the most gradients alive at once, not one per
+// node, and a step with the same batch allocates nothing once the pool holds them. The
+// buffer's contents are garbage: its first writer overwrites it.
+Tensor Graph::take_grad_buffer(const Dims& dims) {
+  for (size_t k = grad_pool_.size(); k-- > 0;)
+    if (grad_pool_[k].dims() == dims) {
+      Tensor t = std::move(grad_pool_[k]);
+      grad_pool_.erase(grad_pool_.begin() + std::ptrdiff_t(k));
+      return t;
+    }
+  return Tensor(dims);
 }
 
 void Graph::set_profiling(bool on) {

@@ -6,7 +6,9 @@
 // nodes with several inputs; a node read by several others gets the sum of their
 // gradients. The graph owns every node's output and gradient buffer and keeps them
 // across steps (layers may keep buffers of their own, such as a separable convolution's
-// intermediate), so a step with the same batch size allocates nothing.
+// intermediate), so a step with the same batch size allocates nothing. Outputs live for
+// the whole step (backward reads them); gradient buffers pass from node to node as
+// backward goes, only as many alive as the graph needs at once.
 #pragma once
 
 #include <memory>
@@ -89,6 +91,8 @@ class Graph {
   const Node& resolved(NodeId id) const;
   void plan_fusion();
   void unfuse();
+  Tensor take_grad_buffer(const Dims& dims);
+  std::vector<Tensor> grad_pool_;  // gradient buffers between uses (see backward)
 };
 
 }  // namespace xcept

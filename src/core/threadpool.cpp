@@ -20,26 +20,30 @@ namespace {
 
 thread_local bool t_inside_pool = false;
 
-// How long a thread spins on a flag before it sleeps in the kernel. The gaps between the
+// How long a thread waits on a flag before it sleeps in the kernel. The gaps between the
 // parallel regions of a training step or an inference run are microseconds to a
 // fraction of a millisecond; sleeping there cost a futex round trip per region (29 s of
-// system time in a 105 s mini-xception epoch). Half a millisecond of spinning after the
-// last region of a run is all an idle process pays.
-constexpr std::chrono::microseconds kSpin{500};
+// system time in a 105 s mini-xception epoch). So a waiter first spins (kSpin), then
+// yields its core between checks (to kYield: on a loaded machine the thread it waits for
+// may be queued behind it on the same core), then sleeps. A fifth of a millisecond of
+// waiting after the last region of a run is all an idle process pays.
+constexpr std::chrono::microseconds kSpin{20}, kYield{200};
 
 // A region is cut into about this many chunks per thread, so a late thread takes fewer.
 constexpr int64_t kChunksPerThread = 4;
 
-// Spins until pred() holds or kSpin has passed; returns pred().
+// Waits until pred() holds or kYield has passed; returns pred().
 template <typename Pred>
 bool spin_until(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  const auto start = std::chrono::steady_clock::now();
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (pred()) return true;
       XCEPT_CPU_RELAX();
     }
-    if (std::chrono::steady_clock::now() >= deadline) return pred();
+    const auto waited = std::chrono::steady_clock::now() - start;
+    if (waited >= kYield) return pred();
+    if (waited >= kSpin) std::this_thread::yield();
   }
 }
 
