@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -107,6 +108,21 @@ void run_bench_train(const BenchOptions& o) {
   auto gflops = [](int64_t m, double ms) { return ms > 0 ? 2.0 * double(m) / ms * 1e-6 : 0.0; };
   auto pct = [&](double gf) { return peak > 0 ? 100 * gf / peak : 0.0; };
   const double images_per_s = med > 0 ? double(o.batch) * 1e3 / med : 0.0;
+  struct LayerRow {
+    NodeId node;
+    const Layer* layer;
+    int64_t macs;       // for the whole batch, forward and backward-weights
+    int64_t data_macs;  // backward-data: none for a layer reading the network input
+    double fwd, bwd_data, bwd_weights;  // median ms
+  };
+  std::vector<LayerRow> rows;
+  for (NodeId n = 0; n < g.num_nodes(); ++n)
+    if (const Layer* l = g.layer(n)) {
+      const auto& in = g.node_inputs(n);
+      const bool reads_input = std::find(in.begin(), in.end(), NodeId(0)) != in.end();
+      rows.push_back({n, l, l->macs() * o.batch, reads_input ? 0 : l->macs() * o.batch,
+                      median(per[n].fwd), median(per[n].bwd_data), median(per[n].bwd_weights)});
+    }
 
   if (o.json) {
     nlohmann::json j;
@@ -130,22 +146,16 @@ void run_bench_train(const BenchOptions& o) {
     j["cpu_utilisation"] = utilisation;
     j["peak_rss_bytes"] = peak_rss_bytes();
     j["layers"] = nlohmann::json::array();
-    for (NodeId n = 0; n < g.num_nodes(); ++n) {
-      const Layer* l = g.layer(n);
-      if (!l) continue;
-      const int64_t m = l->macs() * o.batch;
-      const double f = median(per[n].fwd), d = median(per[n].bwd_data),
-                   w = median(per[n].bwd_weights);
-      j["layers"].push_back({{"name", g.node_name(n)},
-                             {"type", l->type()},
-                             {"macs", m},
-                             {"forward_ms", f},
-                             {"backward_data_ms", d},
-                             {"backward_weights_ms", w},
-                             {"forward_gflops", gflops(m, f)},
-                             {"backward_data_gflops", gflops(m, d)},
-                             {"backward_weights_gflops", gflops(m, w)}});
-    }
+    for (const LayerRow& r : rows)
+      j["layers"].push_back({{"name", g.node_name(r.node)},
+                             {"type", r.layer->type()},
+                             {"macs", r.macs},
+                             {"forward_ms", r.fwd},
+                             {"backward_data_ms", r.bwd_data},
+                             {"backward_weights_ms", r.bwd_weights},
+                             {"forward_gflops", gflops(r.macs, r.fwd)},
+                             {"backward_data_gflops", gflops(r.data_macs, r.bwd_data)},
+                             {"backward_weights_gflops", gflops(r.macs, r.bwd_weights)}});
     std::puts(j.dump(2).c_str());
     return;
   }
@@ -155,18 +165,15 @@ void run_bench_train(const BenchOptions& o) {
   fmt::print("{:<30} {:<16} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7}\n", "layer", "type", "fwd ms",
              "bwd-d ms", "bwd-w ms", "fwd %pk", "bwd-d %", "bwd-w %");
   double sum_f = 0, sum_d = 0, sum_w = 0;
-  for (NodeId n = 0; n < g.num_nodes(); ++n) {
-    const Layer* l = g.layer(n);
-    if (!l) continue;
-    const int64_t m = l->macs() * o.batch;
-    const double f = median(per[n].fwd), d = median(per[n].bwd_data),
-                 w = median(per[n].bwd_weights);
-    sum_f += f, sum_d += d, sum_w += w;
-    auto cell = [&](double ms) {
-      return m > 0 && ms > 0 ? fmt::format("{:>6.1f}%", pct(gflops(m, ms))) : std::string(7, ' ');
+  for (const LayerRow& r : rows) {
+    sum_f += r.fwd, sum_d += r.bwd_data, sum_w += r.bwd_weights;
+    auto cell = [&](int64_t macs, double ms) {
+      return macs > 0 && ms > 0 ? fmt::format("{:>6.1f}%", pct(gflops(macs, ms)))
+                                : std::string(7, ' ');
     };
-    fmt::print("{:<30} {:<16} {:>8.3f} {:>8.3f} {:>8.3f} {} {} {}\n", g.node_name(n), l->type(),
-               f, d, w, cell(f), cell(d), cell(w));
+    fmt::print("{:<30} {:<16} {:>8.3f} {:>8.3f} {:>8.3f} {} {} {}\n", g.node_name(r.node),
+               r.layer->type(), r.fwd, r.bwd_data, r.bwd_weights, cell(r.macs, r.fwd),
+               cell(r.data_macs, r.bwd_data), cell(r.macs, r.bwd_weights));
   }
   fmt::print("{:<30} {:<16} {:>8.3f} {:>8.3f} {:>8.3f}\n", "sum of layers", "", sum_f, sum_d,
              sum_w);

@@ -241,7 +241,6 @@ TEST(Graph, FusedBatchNormActivationMatchesTheUnfusedGraph) {
   EXPECT_EQ(fused_act("b1"), Activation::relu);
   EXPECT_EQ(fused_act("b2"), Activation::relu6);
   EXPECT_EQ(fused_act("b3"), Activation::none);
-  EXPECT_EQ(fused_act("b1"), Activation::relu);
   // Adding a reader to b1 undoes its fusion at the next forward.
   NodeId b1 = 2;
   ASSERT_EQ(fused.node_name(b1), "b1");
