@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -18,6 +17,7 @@
 #include "cli/bench_options.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "core/clock.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/threadpool.h"
@@ -72,15 +72,13 @@ void run_bench_train(const BenchOptions& o) {
   // per-layer split in separate profiled steps.
   std::vector<double> total;
   const double cpu0 = cpu_seconds();
-  const auto wall0 = std::chrono::steady_clock::now();
+  const auto wall0 = Clock::now();
   for (int r = 0; r < o.repeats; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     train_step(g, *opt, x, labels, o.lr, 0.f, dlogits);
-    total.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    total.push_back(ms_since(t0));
   }
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double wall = ms_since(wall0) * 1e-3;
   const double utilisation = wall > 0 ? (cpu_seconds() - cpu0) / (wall * threads) : 0;
 
   g.set_profiling(true);

@@ -1,10 +1,10 @@
 #include "autograd/graph.h"
 
 #include <algorithm>
-#include <chrono>
 #include <map>
 #include <set>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "layers/activation.h"
@@ -12,12 +12,6 @@
 
 namespace xcept {
 
-namespace {
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-}  // namespace
 
 struct Graph::Node {
   std::string name;
@@ -131,9 +125,6 @@ static Dims with_batch(int64_t batch, const Dims& dims) {
   return d;
 }
 
-static void ensure_dims(Tensor& t, const Dims& dims) {
-  if (t.dims() != dims) t = Tensor(dims);
-}
 
 const Tensor& Graph::forward(const Tensor& input, bool training) {
   if (input_ < 0) fail("graph {}: no input", name_);

@@ -47,4 +47,10 @@ class Tensor {
   std::unique_ptr<float, AlignedFree> data_;
 };
 
+// Makes t a tensor of `dims`, reallocating (zero-filled) only when its dims differ: the
+// way layers and the graph reuse their buffers step after step.
+inline void ensure_dims(Tensor& t, const Dims& dims) {
+  if (t.dims() != dims) t = Tensor(dims);
+}
+
 }  // namespace xcept

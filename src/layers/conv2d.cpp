@@ -1,10 +1,10 @@
 #include "layers/conv2d.h"
 
-#include <chrono>
 #include <cmath>
 #include <random>
 #include <utility>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "kernels/kernels.h"
 
@@ -64,9 +64,6 @@ ConvShape Conv2d::check_input(const Tensor& x) const {
   return s;
 }
 
-static void ensure_dims(Tensor& t, const Dims& dims) {
-  if (t.dims() != dims) t = Tensor(dims);
-}
 
 void Conv2d::forward(const Tensor& x, Tensor& y) {
   const ConvShape s = check_input(x);
@@ -75,10 +72,6 @@ void Conv2d::forward(const Tensor& x, Tensor& y) {
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSplit* split) {
-  using Clock = std::chrono::steady_clock;
-  auto ms = [](Clock::time_point a, Clock::time_point b) {
-    return std::chrono::duration<double, std::milli>(b - a).count();
-  };
   const ConvShape s = check_input(x);
   const Dims ydims{s.n, s.ho, s.wo, s.m};
   if (dy.dims() != ydims)
@@ -93,8 +86,8 @@ void Conv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSpl
   conv2d_bwd_filter(s, x.data(), dy.data(), grad_weight.data(),
                     has_bias ? grad_bias.data() : nullptr, /*accumulate=*/true);
   if (split) {
-    split->data_ms += ms(t0, t1);
-    split->weights_ms += ms(t1, Clock::now());
+    split->data_ms += ms_between(t0, t1);
+    split->weights_ms += ms_since(t1);
   }
 }
 

@@ -1,8 +1,8 @@
 #include "layers/dense.h"
 
-#include <chrono>
 #include <cmath>
 
+#include "core/clock.h"
 #include "kernels/kernels.h"
 #include "layers/layer_checks.h"
 
@@ -63,7 +63,6 @@ void Dense::backward(const std::vector<const Tensor*>& in, const Tensor&, const 
                      const std::vector<Tensor*>& din) {
   const Tensor& x = *in.at(0);
   const int64_t batch = x.dim(0);
-  using Clock = std::chrono::steady_clock;
   const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
   // dW[N][M] += x^T[N][batch] * dy[batch][M]   (beta = 1 accumulates)
   GemmShape sw;
@@ -81,7 +80,7 @@ void Dense::backward(const std::vector<const Tensor*>& in, const Tensor&, const 
     }
   }
   if (profiling_)
-    backward_weights_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    backward_weights_ms_ = ms_since(t0);
   if (Tensor* dx = din.at(0)) {
     // dx[batch][N] = dy[batch][M] * W^T[M][N]; W is stored [N][M], i.e. transposed.
     GemmShape sx;
