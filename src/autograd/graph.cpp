@@ -7,8 +7,6 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/threadpool.h"
-#include "layers/activation.h"
-#include "layers/batch_norm.h"
 
 namespace xcept {
 
@@ -78,17 +76,16 @@ const Graph::Node& Graph::resolved(NodeId id) const {
 
 void Graph::unfuse() {
   for (auto& n : nodes_) {
-    if (n->alias >= 0)
-      if (auto* bn = dynamic_cast<BatchNorm*>(nodes_[size_t(n->alias)]->layer.get()))
-        bn->set_fused_activation(Activation::none);
+    if (n->alias >= 0) nodes_[size_t(n->alias)]->layer->fuse_activation(Activation::none);
     n->alias = -1;
   }
   fusion_planned_ = false;
 }
 
-// A relu or relu6 node whose only input is a batch norm that nothing else reads (and
-// that is not the output) becomes an alias of that batch norm, which applies it.
-// Saves a pass over memory each way and the intermediate's buffer.
+// An activation node whose only input is a layer that nothing else reads (and that is
+// not the output) becomes an alias of that layer when the layer takes the activation
+// (Layer::fuse_activation: batch norm takes relu and relu6). Saves a pass over memory
+// each way and the intermediate's buffer.
 void Graph::plan_fusion() {
   fusion_planned_ = true;
   if (!fusion_) return;
@@ -96,16 +93,13 @@ void Graph::plan_fusion() {
   for (const auto& n : nodes_)
     for (NodeId i : n->inputs) ++readers[size_t(i)];
   for (auto& n : nodes_) {
-    auto* act = dynamic_cast<ActivationLayer*>(n->layer.get());
-    if (!act || n->inputs.size() != 1) continue;
-    if (act->kind() != Activation::relu && act->kind() != Activation::relu6) continue;
+    Activation act;
+    if (!n->layer || n->inputs.size() != 1 || !n->layer->is_activation(&act)) continue;
+    if (act == Activation::none) continue;
     const NodeId src = n->inputs[0];
-    auto* bn = dynamic_cast<BatchNorm*>(nodes_[size_t(src)]->layer.get());
-    if (!bn || readers[size_t(src)] != 1 || src == output_ || nodes_[size_t(src)]->alias >= 0)
-      continue;
-    if (bn->fused_activation() != Activation::none) continue;
-    bn->set_fused_activation(act->kind());
-    n->alias = src;
+    Node& s = *nodes_[size_t(src)];
+    if (!s.layer || readers[size_t(src)] != 1 || src == output_ || s.alias >= 0) continue;
+    if (s.layer->fuse_activation(act)) n->alias = src;
   }
 }
 

@@ -60,7 +60,7 @@ class Graph {
 
   // Fusion (on by default): at the first forward after the graph changed, a relu or
   // relu6 whose input is a batch norm read by nothing else is folded into that batch
-  // norm (BatchNorm::set_fused_activation). The activation node stays in the graph, for
+  // norm (Layer::fuse_activation). The activation node stays in the graph, for
   // summaries, lowering and export; its value and gradient are then the batch norm's,
   // and activation(batch norm) returns the activation's output. Off: every node runs.
   void set_fusion(bool on);

@@ -15,6 +15,10 @@ class ActivationLayer : public Layer {
   const char* type() const override { return "Activation"; }
 
   Activation kind() const { return kind_; }
+  bool is_activation(Activation* kind) const override {
+    *kind = kind_;
+    return true;
+  }
   float alpha() const { return alpha_; }
 
   Dims build(const std::vector<Dims>& inputs, Rng& rng) override;

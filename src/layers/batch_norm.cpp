@@ -94,10 +94,11 @@ void BatchNorm::backward(const std::vector<const Tensor*>& in, const Tensor& out
   batch_norm_bwd({x.numel() / channels_, channels_}, b);
 }
 
-void BatchNorm::set_fused_activation(Activation act) {
+bool BatchNorm::fuse_activation(Activation act) {
   if (act != Activation::none && act != Activation::relu && act != Activation::relu6)
-    fail("{}: batch norm fuses relu or relu6, not {}", name(), activation_name(act));
+    return false;
   fused_ = act;
+  return true;
 }
 
 }  // namespace xcept

@@ -53,7 +53,8 @@ class BatchNorm : public Layer {
   // A relu or relu6 that follows this batch norm, applied to its output in the same pass
   // (forward) and differentiated from that output (backward); none by default. The graph
   // sets it when the activation is the batch norm's only reader (autograd/graph.h).
-  void set_fused_activation(Activation act);
+  // Accepts none, relu and relu6 (an activation whose output gives its derivative).
+  bool fuse_activation(Activation act) override;
   Activation fused_activation() const { return fused_; }
   int64_t updates() const { return updates_; }  // training forwards so far
 

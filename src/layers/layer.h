@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/activation_f32.h"
 #include "layers/param.h"
 
 namespace xcept {
@@ -51,6 +52,13 @@ class Layer {
   // Layers that count their training forwards (batch norm's moving averages) restart the
   // count at `steps`; a resumed run passes the steps its checkpoint has done.
   virtual void restore_step(int64_t /*steps*/) {}
+
+  // Fusion (autograd/graph.h). A layer that is an elementwise activation says which one;
+  // a layer that can apply an activation to its own output (forward) and differentiate
+  // through it from that output (backward) takes it in fuse_activation and returns true.
+  // fuse_activation(Activation::none) undoes a fusion.
+  virtual bool is_activation(Activation* /*kind*/) const { return false; }
+  virtual bool fuse_activation(Activation /*act*/) { return false; }
 
   // Multiply-accumulates per image, after build (0 for layers the papers do not count).
   virtual int64_t macs() const { return 0; }
