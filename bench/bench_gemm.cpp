@@ -42,6 +42,13 @@ const NamedGemm kShapes[] = {
     // The backward passes of the 728-channel layer: dx = dy * W^T, dW = x^T * dy.
     {"xception_middle_bwd_data", 19 * 19, 728, 728, false, true},
     {"xception_middle_bwd_filter", 728, 728, 19 * 19, true, false},
+    // Training: mini-xception's block2_sepconv2 pointwise at batch 128 (28x28x128 -> 128)
+    // in its three passes, and a 7x7x256 -> 256 layer of its middle flow.
+    {"train_b128_28x28x128_128", 128 * 28 * 28, 128, 128},
+    {"train_b128_28x28x128_128_bwd_data", 128 * 28 * 28, 128, 128, false, true},
+    {"train_b128_28x28x128_128_bwd_filter", 128, 128, 128 * 28 * 28, true, false},
+    {"train_b128_7x7x256_256", 128 * 7 * 7, 256, 256},
+    {"train_b128_7x7x256_256_bwd_filter", 256, 256, 128 * 7 * 7, true, false},
 };
 
 void run_gemm(benchmark::State& st, const GemmKernel& row, const GemmShape& s, int threads) {

@@ -10,6 +10,30 @@
 namespace xcept {
 namespace {
 
+template <int MR, int NV>
+inline __attribute__((always_inline)) void zero_tile(__m512 (&acc)[MR][NV]) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+}
+
+// C = tile, or C += tile: the sum over k starts from zero and C is added last, so a
+// tile computed into scratch and added by the driver rounds the same.
+template <int MR, int NV>
+inline __attribute__((always_inline)) void store_tile(__m512 (&acc)[MR][NV], float* c,
+                                                      int64_t ldc, bool accumulate) {
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      if (accumulate) acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_loadu_ps(row + 16 * v));
+      _mm512_storeu_ps(row + 16 * v, acc[i][v]);
+    }
+  }
+}
+
 // MR rows x NV zmm vectors of 16 columns. 10x2 = 20 accumulators + 2 B vectors + 1
 // broadcast of the 32 registers; 20 independent FMA chains cover 2 FMA pipes x 4 cycles.
 template <int MR, int NV>
@@ -17,10 +41,7 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* a, const float* b, float* 
                              int64_t ldc, bool accumulate) {
   constexpr int NR = 16 * NV;
   __m512 acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  zero_tile<MR, NV>(acc);
 #pragma GCC unroll 2
   for (int64_t p = 0; p < kc; ++p, a += MR, b += NR) {
     __m512 bv[NV];
@@ -33,15 +54,40 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* a, const float* b, float* 
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
   }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    float* row = c + i * ldc;
+  store_tile<MR, NV>(acc, c, ldc, accumulate);
+}
+
+// The same tile with A read in place: row i of the tile at a + i * lda (a row-major
+// activation matrix, as pointwise forward and backward-data pass it), so the driver
+// need not transpose A into k-major panels, a pass over the whole activation per call.
+// Ten row pointers would spill; rows are addressed as four bases (rows 0, 3, 6, 9) plus
+// 0, 1 or 2 row strides, which x86 addressing does for free.
+template <int MR, int NV>
+void gemm_ukernel_rows_f32_avx512(int64_t kc, const float* a, int64_t lda, const float* b,
+                                  float* c, int64_t ldc, bool accumulate) {
+  static_assert(MR == 10, "row addressing is written for 10 rows");
+  constexpr int NR = 16 * NV;
+  __m512 acc[MR][NV];
+  zero_tile<MR, NV>(acc);
+  const float* a0 = a;
+  const float* a3 = a + 3 * lda;
+  const float* a6 = a + 6 * lda;
+  const float* a9 = a + 9 * lda;
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      if (accumulate) acc[i][v] = _mm512_add_ps(acc[i][v], _mm512_loadu_ps(row + 16 * v));
-      _mm512_storeu_ps(row + 16 * v, acc[i][v]);
+  for (int64_t p = 0; p < kc; ++p, b += NR) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+    const float* row[MR] = {a0 + p, a0 + lda + p, a0 + 2 * lda + p, a3 + p, a3 + lda + p,
+                            a3 + 2 * lda + p, a6 + p, a6 + lda + p, a6 + 2 * lda + p, a9 + p};
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(*row[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
   }
+  store_tile<MR, NV>(acc, c, ldc, accumulate);
 }
 
 void gemm_epilogue_avx512(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0,
@@ -56,8 +102,9 @@ void gemm_epilogue_avx512(const GemmEpilogue& e, float* c, int64_t ldc, int64_t 
 // edge tiles of real layers: 10 rows pad m = 49, 100, 196, 361 by at most 2.5% (12 rows
 // pad 49 and 100 by 22% and 8%); 32 columns pad 728 by 1% (64 columns: 5.5%).
 // A block 120 x 256 (120 KiB) in L2, B micro-panel 256 x 32 (32 KiB) in L1.
-extern const GemmMicroKernel gemm_f32_avx512_ukernel{10, 32, gemm_ukernel_f32_avx512<10, 2>,
-                                                     120, 256, 1024, gemm_epilogue_avx512};
+extern const GemmMicroKernel gemm_f32_avx512_ukernel{
+    10, 32, gemm_ukernel_f32_avx512<10, 2>, gemm_ukernel_rows_f32_avx512<10, 2>,
+    120, 256, 1024, gemm_epilogue_avx512};
 
 void gemm_f32_avx512(const GemmShape& s, const float* a, const float* b, float* c) {
   gemm_f32_blocked(gemm_f32_avx512_ukernel, s, a, b, c);

@@ -102,6 +102,17 @@ inline void prefetch_rows(const float* p, int64_t ld, int64_t rows, int64_t cols
     for (int64_t j = 0; j < cols; j += 16) __builtin_prefetch(p + i * ld + j);
 }
 
+// Writes (or adds, when accumulating) the rows x cols corner of an edge tile computed
+// into scratch.
+inline void add_tile(const float* tile, int64_t nr, int64_t rows, int64_t cols, bool accumulate,
+                     float* ct, int64_t ldc) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      float& cv = ct[i * ldc + j];
+      cv = accumulate ? cv + tile[i * nr + j] : tile[i * nr + j];
+    }
+}
+
 // C[i0:i1, j0:j1] of the product: all five loops, on the calling thread.
 void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, const float* b,
                float* c, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
@@ -117,7 +128,11 @@ void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, co
   const int64_t nc_step = even_block(j1 - j0, uk.nc, nr);
   const int64_t mc_step = even_block(i1 - i0, uk.mc, mr);
   float* bp = s.b_prepacked ? nullptr : t_pack_b.get(kc_step * round_up(nc_step, nr));
-  float* ap = t_pack_a.get(kc_step * round_up(mc_step, mr));
+  // A row-major A is read in place by the micro-kernel (fn_rows): packing it would
+  // transpose the whole activation matrix on every call, element by element. Only a
+  // block's last, partial tile of rows is packed then (reading past row m is not allowed).
+  const bool direct_a = !s.trans_a && uk.fn_rows;
+  float* ap = t_pack_a.get(kc_step * (direct_a ? mr : round_up(mc_step, mr)));
   alignas(64) float tile[kGemmMaxTile];
 
   for (int64_t jc = j0; jc < j1; jc += nc_step) {
@@ -133,7 +148,7 @@ void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, co
       if (!s.b_prepacked) pack_b(s, b, pc, kc, jc, nc, nr, bp);
       for (int64_t ic = i0; ic < i1; ic += mc_step) {
         const int64_t mc = std::min(mc_step, i1 - ic);
-        pack_a(s, a, ic, mc, pc, kc, mr, ap);
+        if (!direct_a) pack_a(s, a, ic, mc, pc, kc, mr, ap);
         // jr outside ir: one B micro-panel stays in L1 while the A block streams from L2.
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t cols = std::min(nr, nc - jr);
@@ -141,19 +156,27 @@ void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, co
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t rows = std::min(mr, mc - ir);
             const float* a_panel = ap + ir * kc;
+            if (direct_a && rows < mr) {  // packed again for every jr: rare and small
+              pack_a(s, a, ic + ir, rows, pc, kc, mr, ap);
+              a_panel = ap;
+            }
             float* ct = c + (ic + ir) * ldc + jc + jr;
             if (epi && epi->addend)
               prefetch_rows(epi->addend + (ic + ir) * epi->ld_addend + jc + jr, epi->ld_addend,
                             rows, cols);
-            if (rows == mr && cols == nr) {
+            if (direct_a && rows == mr) {
+              const float* a_rows = a + (ic + ir) * s.lda + pc;
+              if (cols == nr) {
+                uk.fn_rows(kc, a_rows, s.lda, b_panel, ct, ldc, accumulate);
+              } else {
+                uk.fn_rows(kc, a_rows, s.lda, b_panel, tile, nr, false);
+                add_tile(tile, nr, rows, cols, accumulate, ct, ldc);
+              }
+            } else if (rows == mr && cols == nr) {
               uk.fn(kc, a_panel, b_panel, ct, ldc, accumulate);
             } else {
               uk.fn(kc, a_panel, b_panel, tile, nr, false);
-              for (int64_t i = 0; i < rows; ++i)
-                for (int64_t j = 0; j < cols; ++j) {
-                  float& cv = ct[i * ldc + j];
-                  cv = accumulate ? cv + tile[i * nr + j] : tile[i * nr + j];
-                }
+              add_tile(tile, nr, rows, cols, accumulate, ct, ldc);
             }
             if (epi) uk.epilogue(*epi, ct, ldc, ic + ir, jc + jr, rows, cols);
           }

@@ -18,6 +18,11 @@ namespace xcept {
 using gemm_ukernel_f32_fn = void(int64_t kc, const float* a, const float* b, float* c,
                                  int64_t ldc, bool accumulate);
 
+// The same tile with A read where it lies instead of from a packed panel: element (i, p)
+// at a[i * lda + p] (A row-major, not transposed). Only full mr-row tiles come here.
+using gemm_ukernel_rows_f32_fn = void(int64_t kc, const float* a, int64_t lda, const float* b,
+                                      float* c, int64_t ldc, bool accumulate);
+
 // Applies a GEMM epilogue to the rows x cols block of C at (i0, j0), c pointing at it.
 // One per ISA file (kernels/epilogue_impl.h compiled with that file's flags).
 using gemm_epilogue_fn = void(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0,
@@ -26,6 +31,7 @@ using gemm_epilogue_fn = void(const GemmEpilogue& e, float* c, int64_t ldc, int6
 struct GemmMicroKernel {
   int mr, nr;               // register tile
   gemm_ukernel_f32_fn* fn;
+  gemm_ukernel_rows_f32_fn* fn_rows;  // null: A is always packed
   int64_t mc, kc, nc;       // cache blocks; mc a multiple of mr, nc a multiple of nr
   gemm_epilogue_fn* epilogue;  // run on each tile right after its last k block
 };

@@ -25,6 +25,19 @@ void gemm_ukernel_4x8_f32_generic(int64_t kc, const float* a, const float* b, fl
     }
 }
 
+void gemm_ukernel_rows_4x8_f32_generic(int64_t kc, const float* a, int64_t lda, const float* b,
+                                       float* c, int64_t ldc, bool accumulate) {
+  float acc[kMr][kNr] = {};
+  for (int64_t p = 0; p < kc; ++p, b += kNr)
+    for (int i = 0; i < kMr; ++i)
+      for (int j = 0; j < kNr; ++j) acc[i][j] += a[i * lda + p] * b[j];
+  for (int i = 0; i < kMr; ++i)
+    for (int j = 0; j < kNr; ++j) {
+      float& cv = c[i * ldc + j];
+      cv = accumulate ? cv + acc[i][j] : acc[i][j];
+    }
+}
+
 void gemm_epilogue_generic(const GemmEpilogue& e, float* c, int64_t ldc, int64_t i0, int64_t j0,
                       int64_t rows, int64_t cols) {
   epi_gemm_block(e, c, ldc, i0, j0, rows, cols);
@@ -34,6 +47,7 @@ void gemm_epilogue_generic(const GemmEpilogue& e, float* c, int64_t ldc, int64_t
 
 // A block 128 x 256 (128 KiB) sits in L2, a B micro-panel 256 x 8 (8 KiB) in L1.
 extern const GemmMicroKernel gemm_f32_generic_ukernel{kMr, kNr, gemm_ukernel_4x8_f32_generic,
+                                                      gemm_ukernel_rows_4x8_f32_generic,
                                                       128, 256, 1024, gemm_epilogue_generic};
 
 void gemm_f32_generic(const GemmShape& s, const float* a, const float* b, float* c) {
