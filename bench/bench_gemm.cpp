@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/cpu_features.h"
+#include "core/tensor.h"
 #include "core/threadpool.h"
 #include "kernels/kernels.h"
 
@@ -54,7 +55,9 @@ const NamedGemm kShapes[] = {
 void run_gemm(benchmark::State& st, const GemmKernel& row, const GemmShape& s, int threads) {
   const int saved = num_threads();
   set_num_threads(threads);
-  std::vector<float> a(size_t(s.m * s.k), 0.5f), b(size_t(s.k * s.n), 0.01f), c(size_t(s.m * s.n));
+  // Tensors, as the layers pass them (large ones on huge pages, core/aligned_alloc.h).
+  Tensor a({s.m, s.k}), b({s.k, s.n}), c({s.m, s.n});
+  a.fill(0.5f), b.fill(0.01f);
   for (auto _ : st) {
     row.fn(s, a.data(), b.data(), c.data());
     benchmark::DoNotOptimize(c.data());
@@ -69,7 +72,9 @@ void run_gemm(benchmark::State& st, const GemmKernel& row, const GemmShape& s, i
 void run_gemm_prepacked(benchmark::State& st, GemmShape s, int threads) {
   const int saved = num_threads();
   set_num_threads(threads);
-  std::vector<float> a(size_t(s.m * s.k), 0.5f), b(size_t(s.k * s.n), 0.01f), c(size_t(s.m * s.n));
+  // Tensors, as the layers pass them (large ones on huge pages, core/aligned_alloc.h).
+  Tensor a({s.m, s.k}), b({s.k, s.n}), c({s.m, s.n});
+  a.fill(0.5f), b.fill(0.01f);
   const int64_t n = gemm_packed_b_floats(s);
   float* packed = static_cast<float*>(::operator new[](size_t(n) * sizeof(float), std::align_val_t(64)));
   gemm_pack_b(s, b.data(), packed);

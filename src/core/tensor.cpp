@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/aligned_alloc.h"
 #include "core/checked_math.h"
 
 namespace xcept {
@@ -18,15 +19,11 @@ std::string dims_to_string(const Dims& dims) {
   return s.empty() ? "scalar" : s;
 }
 
-void Tensor::AlignedFree::operator()(float* p) const { std::free(p); }
+void Tensor::AlignedFree::operator()(float* p) const { free_aligned(p); }
 
 static float* alloc_floats(int64_t n) {
   if (n == 0) return nullptr;
-  // 64 bytes: one AVX-512 register, one cache line.
-  size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return static_cast<float*>(p);
+  return static_cast<float*>(alloc_aligned(static_cast<size_t>(n) * sizeof(float)));
 }
 
 Tensor::Tensor(Dims dims) : dims_(std::move(dims)) {

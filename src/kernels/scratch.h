@@ -1,4 +1,4 @@
-// Grow-only, 64-byte aligned, uninitialized scratch for kernels, kept across calls.
+// Grow-only, aligned (core/aligned_alloc.h), uninitialized scratch for kernels, kept across calls.
 //
 // A kernel's working buffers (im2col columns, packed panels, partial sums) are megabytes.
 // Allocated per call, each costs a page fault and a zero-fill per 4 KiB on every call:
@@ -9,7 +9,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <new>
+
+#include "core/aligned_alloc.h"
 
 namespace xcept {
 
@@ -19,15 +20,15 @@ class ScratchArray {
   ScratchArray() = default;
   ScratchArray(const ScratchArray&) = delete;
   ScratchArray& operator=(const ScratchArray&) = delete;
-  ~ScratchArray() { ::operator delete[](data_, std::align_val_t(64)); }
+  ~ScratchArray() { free_aligned(data_); }
 
   // At least `count` elements, valid until the next get() on this buffer.
   T* get(int64_t count) {
     const size_t want = count > 0 ? static_cast<size_t>(count) : 1;
     if (want > capacity_) {
-      ::operator delete[](data_, std::align_val_t(64));
+      free_aligned(data_);
       data_ = nullptr, capacity_ = 0;  // stays consistent if the allocation throws
-      data_ = static_cast<T*>(::operator new[](want * sizeof(T), std::align_val_t(64)));
+      data_ = static_cast<T*>(alloc_aligned(want * sizeof(T)));
       capacity_ = want;
     }
     return data_;
