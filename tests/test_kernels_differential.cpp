@@ -478,7 +478,8 @@ TEST_P(BatchNormDifferential, StatsForwardAndBackwardMatchReference) {
             dbeta.assign(prior.begin() + s.c, prior.end());
             dx.assign(size_t(n), NAN);
             BatchNormBackward b;
-            b.x = x.data(), b.y = y.data(), b.dy = dy.data();
+            b.x = x.data(), b.dy = dy.data();
+            b.scale = scale.data(), b.shift = shift.data();
             b.mean = mean.data(), b.inv_std = inv_std.data(), b.gamma = gamma.data();
             b.act = act, b.training = training;
             b.grad_gamma = dgamma.data(), b.grad_beta = dbeta.data(), b.dx = dx.data();

@@ -7,8 +7,9 @@
 //   stats:    one read: sums of (x - k) and (x - k)^2 about a per-channel shift k (the
 //             first row), so the variance needs no second pass and does not cancel;
 //   forward:  one read, one write: y = act(x * scale + shift);
-//   backward: two reads of (x, y, dy) and one write: the activation's gradient (from its
-//             output y: relu, relu6) is taken on the fly, never stored.
+//   backward: two reads of (x, dy) and one write: the activation's gradient (relu,
+//             relu6) is taken on the fly from x * scale + shift, never stored, and y is
+//             never read.
 // Sums run in double (a diverging run's 1e20 activations must give an infinite or NaN
 // loss, not overflow a float square into a finite output) over fixed chunks of
 // kBnRowChunk rows, added chunk by chunk in chunk order: the result does not depend on
@@ -106,20 +107,23 @@ struct BatchNormNhwc {
                  });
   }
 
-  // The activation's gradient from its output y, g = dy where the activation passes,
-  // for one row. One loop per activation with both arms loaded first: a switch or a load
-  // under the condition kept GCC from vectorizing (and the mask is data, unpredictable).
-  static void act_grad_row(int64_t c, const float* __restrict y, const float* __restrict dy,
+  // The activation's gradient, g = dy where the activation passes, for one row, from
+  // the pre-activation v = x * scale + shift written as affine_row writes it (same file,
+  // same flags: the same bits, so the same mask as the forward's). One loop per
+  // activation with both arms loaded first: a switch or a load under the condition kept
+  // GCC from vectorizing (and the mask is data, unpredictable).
+  static void act_grad_row(int64_t c, const float* __restrict x, const float* __restrict scale,
+                           const float* __restrict shift, const float* __restrict dy,
                            Activation act, float* __restrict g) {
     if (act == Activation::relu6) {
       for (int64_t j = 0; j < c; ++j) {
-        const float v = y[j], d = dy[j];
+        const float v = x[j] * scale[j] + shift[j], d = dy[j];
         const float lo = v > 0.f ? d : 0.f;
         g[j] = v < 6.f ? lo : 0.f;
       }
     } else {  // relu
       for (int64_t j = 0; j < c; ++j) {
-        const float v = y[j], d = dy[j];
+        const float v = x[j] * scale[j] + shift[j], d = dy[j];
         g[j] = v > 0.f ? d : 0.f;
       }
     }
@@ -155,7 +159,7 @@ struct BatchNormNhwc {
       float* g = fused ? t_row.get(c) : nullptr;
       for (int64_t r = r0; r < r1; ++r) {
         const float* gr = b.dy + r * c;
-        if (fused) act_grad_row(c, b.y + r * c, gr, b.act, g), gr = g;
+        if (fused) act_grad_row(c, b.x + r * c, b.scale, b.shift, gr, b.act, g), gr = g;
         add_grad_sums(c, b.x + r * c, gr, b.mean, b.inv_std, acc, acc + c);
       }
     });
@@ -181,7 +185,7 @@ struct BatchNormNhwc {
                    float* g = fused ? t_row.get(c) : nullptr;
                    for (int64_t r = r0; r < r1; ++r) {
                      const float* gr = b.dy + r * c;
-                     if (fused) act_grad_row(c, b.y + r * c, gr, b.act, g), gr = g;
+                     if (fused) act_grad_row(c, b.x + r * c, b.scale, b.shift, gr, b.act, g), gr = g;
                      dx_row(c, b.x + r * c, gr, b.mean, b.inv_std, k.data(), mg.data(),
                             mgx.data(), b.dx + r * c);
                    }

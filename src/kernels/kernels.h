@@ -63,8 +63,12 @@ using batch_norm_fwd_fn = void(const BatchNormShape& s, const float* x, const fl
 // The backward of y = act(gamma * (x - mean) * inv_std + beta) given dy = dL/dy: ADDS
 // dL/dgamma and dL/dbeta, and overwrites dx (when not null). With `training`, mean and
 // inv_std are the batch's own, so dx has the two terms of their dependence on x.
+// With an activation, its derivative is taken from x * scale + shift, the forward's
+// pre-activation recomputed exactly as batch_norm_fwd computed it (same scale and
+// shift): reading y instead would cost a pass over memory in each half of the backward.
 struct BatchNormBackward {
-  const float *x = nullptr, *y = nullptr, *dy = nullptr;  // y: needed when act != none
+  const float *x = nullptr, *dy = nullptr;
+  const float *scale = nullptr, *shift = nullptr;  // the forward's; needed when act != none
   const float *mean = nullptr, *inv_std = nullptr, *gamma = nullptr;
   Activation act = Activation::none;
   bool training = true;

@@ -65,24 +65,26 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
     }
   }
   // y = act(x * scale + shift), scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
-  std::vector<float> scale(static_cast<size_t>(c)), shift(static_cast<size_t>(c));
+  scale_.resize(size_t(c));
+  shift_.resize(size_t(c));
   for (int64_t ch = 0; ch < c; ++ch) {
-    scale[size_t(ch)] = gamma[ch] * inv_std_[size_t(ch)];
-    shift[size_t(ch)] = beta[ch] - mean_[size_t(ch)] * scale[size_t(ch)];
+    scale_[size_t(ch)] = gamma[ch] * inv_std_[size_t(ch)];
+    shift_[size_t(ch)] = beta[ch] - mean_[size_t(ch)] * scale_[size_t(ch)];
   }
-  batch_norm_fwd(s, x.data(), scale.data(), shift.data(), fused_, out.data());
+  batch_norm_fwd(s, x.data(), scale_.data(), shift_.data(), fused_, out.data());
   forward_done_ = true;
   last_training_ = training;
 }
 
-void BatchNorm::backward(const std::vector<const Tensor*>& in, const Tensor& out,
+void BatchNorm::backward(const std::vector<const Tensor*>& in, const Tensor& /*out*/,
                          const Tensor& dout, const std::vector<Tensor*>& din) {
   if (!forward_done_) fail("{}: backward before forward", name());
   const Tensor& x = *in.at(0);
   BatchNormBackward b;
   b.x = x.data();
-  b.y = out.data();
   b.dy = dout.data();
+  b.scale = scale_.data();
+  b.shift = shift_.data();
   b.mean = mean_.data();
   b.inv_std = inv_std_.data();
   b.gamma = gamma.data();

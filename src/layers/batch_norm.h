@@ -71,8 +71,9 @@ class BatchNorm : public Layer {
   bool last_training_ = false;
   int64_t updates_ = 0;
   Activation fused_ = Activation::none;
-  // Statistics the last forward normalized with (batch or moving), for backward.
-  std::vector<float> mean_, inv_std_;
+  // Statistics the last forward normalized with (batch or moving), and the scale and
+  // shift it applied, for backward.
+  std::vector<float> mean_, inv_std_, scale_, shift_;
 };
 
 }  // namespace xcept

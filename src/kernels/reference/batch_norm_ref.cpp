@@ -44,9 +44,10 @@ void batch_norm_bwd_nhwc_f32_ref(const BatchNormShape& s, const BatchNormBackwar
   const int64_t n = s.rows * s.c;
   std::vector<double> g(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    const double y = b.y ? b.y[i] : 0.0;
-    const bool pass = b.act == Activation::relu    ? y > 0
-                      : b.act == Activation::relu6 ? y > 0 && y < 6
+    const int64_t j = i % s.c;
+    const double v = b.act == Activation::none ? 0.0 : double(b.x[i]) * b.scale[j] + b.shift[j];
+    const bool pass = b.act == Activation::relu    ? v > 0
+                      : b.act == Activation::relu6 ? v > 0 && v < 6
                                                    : true;
     g[size_t(i)] = pass ? b.dy[i] : 0.0;
   }
