@@ -11,6 +11,7 @@
 
 #include "core/cpu_features.h"
 #include "core/tensor.h"
+#include "core/threadpool.h"
 #include "kernels/kernels.h"
 #include "layer_shapes.h"
 
@@ -21,6 +22,22 @@ constexpr int64_t kBatch = 128;
 
 void set_bytes(benchmark::State& st, double floats) {
   st.counters["GB/s"] = benchmark::Counter(4e-9 * floats, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Registers body under name + "/threads:T" for T = 1 and 2, run with that many threads.
+template <typename Body>
+void register_threads(const std::string& name, Body body) {
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark((name + "/threads:" + std::to_string(threads)).c_str(),
+                                 [body, threads](benchmark::State& st) {
+                                   const int saved = num_threads();
+                                   set_num_threads(threads);
+                                   body(st);
+                                   set_num_threads(saved);
+                                 })
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime();
+  }
 }
 
 Tensor filled(Dims d, float v) {
@@ -43,28 +60,28 @@ const bool registered_bn = [] {
     for (const auto& row : batch_norm_stats_kernels()) {
       if (row.is_reference() || !isa_available(row.isa)) continue;
       std::string name = std::string("train_bn_stats/") + row.name + "/" + bc.name;
-      benchmark::RegisterBenchmark(name.c_str(), [&row, s, n](benchmark::State& st) {
+      register_threads(name, [&row, s, n](benchmark::State& st) {
         Tensor x = filled({s.rows, s.c}, 0.5f);
         std::vector<float> mean(size_t(s.c)), var(size_t(s.c));
         for (auto _ : st) row.fn(s, x.data(), mean.data(), var.data());
         set_bytes(st, n);
-      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+      });
     }
     for (const auto& row : batch_norm_fwd_kernels()) {
       if (row.is_reference() || !isa_available(row.isa)) continue;
       std::string name = std::string("train_bn_fwd_relu/") + row.name + "/" + bc.name;
-      benchmark::RegisterBenchmark(name.c_str(), [&row, s, n](benchmark::State& st) {
+      register_threads(name, [&row, s, n](benchmark::State& st) {
         Tensor x = filled({s.rows, s.c}, 0.5f), y({s.rows, s.c});
         std::vector<float> scale(size_t(s.c), 1.1f), shift(size_t(s.c), -0.2f);
         for (auto _ : st) row.fn(s, x.data(), scale.data(), shift.data(), Activation::relu, y.data());
         set_bytes(st, 2 * n);
-      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+      });
     }
     for (const auto& row : batch_norm_bwd_kernels()) {
       if (row.is_reference() || !isa_available(row.isa)) continue;
       for (Activation act : {Activation::none, Activation::relu}) {
         std::string name = std::string("train_bn_bwd_") + activation_name(act) + "/" + row.name + "/" + bc.name;
-        benchmark::RegisterBenchmark(name.c_str(), [&row, s, n, act](benchmark::State& st) {
+        register_threads(name, [&row, s, n, act](benchmark::State& st) {
           Tensor x = filled({s.rows, s.c}, 0.5f), dy = filled({s.rows, s.c}, 0.01f), dx({s.rows, s.c});
           std::vector<float> v(size_t(s.c), 1.f), shift(size_t(s.c), -0.2f), dg(size_t(s.c)), db(size_t(s.c));
           BatchNormBackward b;
@@ -73,7 +90,7 @@ const bool registered_bn = [] {
           b.grad_gamma = dg.data(), b.grad_beta = db.data(), b.dx = dx.data();
           for (auto _ : st) row.fn(s, b);
           set_bytes(st, 3 * n);  // read x and dy, write dx
-        })->Unit(benchmark::kMicrosecond)->UseRealTime();
+        });
       }
     }
   }
@@ -101,32 +118,32 @@ const bool registered_dw = [] {
     for (const auto& row : conv2d_fwd_kernels()) {
       if (row.is_reference() || !isa_available(row.isa) || !row.supports(s)) continue;
       std::string name = std::string("train_dw_fwd/") + row.name + "/" + nc.name;
-      benchmark::RegisterBenchmark(name.c_str(), [&row, s, io](benchmark::State& st) {
+      register_threads(name, [&row, s, io](benchmark::State& st) {
         Tensor x = filled({s.input_numel()}, 0.5f), w = filled({s.weight_numel()}, 0.1f), y({s.output_numel()});
         for (auto _ : st) row.fn(s, x.data(), w.data(), nullptr, y.data());
         set_bytes(st, io);
-      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+      });
       break;  // the row dispatch picks
     }
     for (const auto& row : conv2d_bwd_data_kernels()) {
       if (row.is_reference() || !isa_available(row.isa) || !row.supports(s)) continue;
       std::string name = std::string("train_dw_bwd_data/") + row.name + "/" + nc.name;
-      benchmark::RegisterBenchmark(name.c_str(), [&row, s, io](benchmark::State& st) {
+      register_threads(name, [&row, s, io](benchmark::State& st) {
         Tensor dy = filled({s.output_numel()}, 0.5f), w = filled({s.weight_numel()}, 0.1f), dx({s.input_numel()});
         for (auto _ : st) row.fn(s, dy.data(), w.data(), dx.data());
         set_bytes(st, io);
-      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+      });
       break;
     }
     for (const auto& row : conv2d_bwd_filter_kernels()) {
       if (row.is_reference() || !isa_available(row.isa) || !row.supports(s)) continue;
       std::string name = std::string("train_dw_bwd_filter/") + row.name + "/" + nc.name;
-      benchmark::RegisterBenchmark(name.c_str(), [&row, s, io](benchmark::State& st) {
+      register_threads(name, [&row, s, io](benchmark::State& st) {
         Tensor x = filled({s.input_numel()}, 0.5f), dy = filled({s.output_numel()}, 0.01f);
         Tensor dw({s.weight_numel()});
         for (auto _ : st) row.fn(s, x.data(), dy.data(), dw.data(), nullptr, false);
         set_bytes(st, io);
-      })->Unit(benchmark::kMicrosecond)->UseRealTime();
+      });
       break;
     }
   }

@@ -147,6 +147,9 @@ bool conv_pointwise(const ConvShape&);  // 1x1, stride 1, no padding, any groups
 bool conv_pointwise_strided(const ConvShape&);
 // 3x3, stride 1, dilation 1, groups 1, where Winograd F(4x4, 3x3) beats im2col
 bool conv_winograd_3x3(const ConvShape&);
+// 3x3, stride 1, dilation 1, groups 1, whose backward data (a forward convolution of dy)
+// is in conv_winograd_3x3's domain
+bool conv_winograd_3x3_bwd_data(const ConvShape&);
 // groups 1, at most 4 input channels, 16 to 64 output channels in 16s (the RGB stems)
 bool conv_small_c_direct(const ConvShape&);
 bool gemm_any(const GemmShape&);

@@ -26,6 +26,12 @@ bool conv_winograd_3x3(const ConvShape& s) {
   return winograd_f4x4_applies(s) && s.c >= 16 && s.m >= 16 &&
          s.n * ((s.ho + 3) / 4) * ((s.wo + 3) / 4) >= 32;
 }
+bool conv_winograd_3x3_bwd_data(const ConvShape& s) {
+  // Backward data is the forward convolution of winograd_f4x4_bwd_data_shape; pads past
+  // 2 would mirror to negative ones.
+  return winograd_f4x4_applies(s) && s.pad_top <= 2 && s.pad_left <= 2 && s.pad_bottom <= 2 &&
+         s.pad_right <= 2 && conv_winograd_3x3(winograd_f4x4_bwd_data_shape(s));
+}
 bool conv_small_c_direct(const ConvShape& s) {
   return s.groups == 1 && s.c <= 4 && s.m > 0 && s.m % 16 == 0 && s.m <= 64;
 }

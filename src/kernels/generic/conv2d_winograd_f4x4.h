@@ -36,6 +36,10 @@ bool winograd_f4x4_applies(const ConvShape& s);
 // 5.2: the 36 GEMMs of 4 rows each only stream U (4x the weights) from memory.
 bool winograd_f4x4_pays_prepacked(const ConvShape& s);
 
+// The forward shape whose result is the backward data of s (3x3, stride 1, pads of at
+// most 2): dy in, dx out, channels swapped, pads mirrored. Throws if s has larger pads.
+ConvShape winograd_f4x4_bwd_data_shape(const ConvShape& s);
+
 // Floats of the transformed weights of a shape: 36 * c * m.
 int64_t winograd_f4x4_weight_floats(const ConvShape& s);
 // U from HWIO weights (threaded).

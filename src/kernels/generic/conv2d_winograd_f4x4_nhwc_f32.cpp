@@ -152,4 +152,30 @@ void conv2d_fwd_3x3_winograd_f4x4_nhwc_f32(const ConvShape& s, const float* x, c
   conv2d_fwd_winograd_f4x4_pretransformed(s, x, u, ep, y);
 }
 
+ConvShape winograd_f4x4_bwd_data_shape(const ConvShape& s) {
+  // The gradient of a stride-1 correlation is the correlation of dy with the window
+  // rotated by 180 degrees, channels swapped and each pad p mirrored to k - 1 - p.
+  ConvParams p;
+  p.out_channels = s.c;
+  p.kernel_h = s.kh, p.kernel_w = s.kw;
+  p.padding = Padding::explicit_(s.kh - 1 - s.pad_top, s.kw - 1 - s.pad_left,
+                                 s.kh - 1 - s.pad_bottom, s.kw - 1 - s.pad_right);
+  return make_conv_shape("winograd backward data", s.n, s.ho, s.wo, s.m, p);
+}
+
+void conv2d_bwd_data_3x3_winograd_f4x4_nhwc_f32(const ConvShape& s, const float* dy,
+                                                const float* w, float* dx) {
+  const ConvShape t = winograd_f4x4_bwd_data_shape(s);
+  // Rotated, transposed weights: wt[ky][kx][o][i] = w[2 - ky][2 - kx][i][o].
+  thread_local ScratchBuffer t_rotated;
+  float* wt = t_rotated.get(s.weight_numel());
+  for (int64_t tap = 0; tap < 9; ++tap) {
+    const float* src = w + (8 - tap) * s.c * s.m;
+    float* dst = wt + tap * s.c * s.m;
+    for (int64_t i = 0; i < s.c; ++i)
+      for (int64_t o = 0; o < s.m; ++o) dst[o * s.c + i] = src[i * s.m + o];
+  }
+  conv2d_fwd_3x3_winograd_f4x4_nhwc_f32(t, dy, wt, ConvEpilogue{}, dx);
+}
+
 }  // namespace xcept
