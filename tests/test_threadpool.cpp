@@ -127,7 +127,9 @@ TEST(ThreadPool, ResizeDuringParallelWorkNeverHangs) {
         ++regions;
       }
     });
-    for (int i = 0; i < 200; ++i) set_num_threads(1 + i % 3);
+    // At least 200 resizes, and until regions ran between them: on a loaded machine the
+    // resizes alone can finish before the worker is ever scheduled.
+    for (int i = 0; i < 200 || regions.load() < 20; ++i) set_num_threads(1 + i % 3);
     stop = true;
     worker.join();
     EXPECT_GT(regions.load(), 0);
