@@ -132,6 +132,37 @@ inline void add_tile(const float* tile, int64_t nr, int64_t rows, int64_t cols, 
     }
 }
 
+// Rows of memory the next block will read, prefetched a share at a time while the
+// current block's tiles compute: an A read in place by the micro-kernel otherwise
+// stalls on memory at each block's first touch while the FMA units idle.
+struct PrefetchSpan {
+  const float* p = nullptr;
+  int64_t row_floats = 0, rows = 0, ld = 0;
+  int64_t lines() const { return p ? rows * ceil_div(row_floats, 16) : 0; }
+  void fetch(int64_t l0, int64_t l1) const {  // lines [l0, l1) in row order
+    const int64_t per_row = ceil_div(row_floats, 16);
+    for (int64_t l = l0; l < l1; ++l)
+      __builtin_prefetch(p + (l / per_row) * ld + (l % per_row) * 16);
+  }
+};
+
+struct BlockPrefetch {
+  PrefetchSpan span;
+  int64_t tiles = 1, done = 0;
+  void step() {  // the share of one more tile of the current block
+    const int64_t n = span.lines();
+    span.fetch(done * n / tiles, (done + 1) * n / tiles);
+    ++done;
+  }
+};
+
+// The stored rows of A' block (rows [ic, ic+mc), k [pc, pc+kc)) as one span.
+PrefetchSpan a_span(const GemmShape& s, const float* a, int64_t ic, int64_t mc, int64_t pc,
+                    int64_t kc) {
+  if (s.trans_a) return {a + pc * s.lda + ic, mc, kc, s.lda};
+  return {a + ic * s.lda + pc, kc, mc, s.lda};
+}
+
 // C[i0:i1, j0:j1] of the product: all five loops, on the calling thread.
 void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, const float* b,
                float* c, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
@@ -165,9 +196,23 @@ void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, co
       const float* bblock = s.b_prepacked ? b + jc * s.k + pc * nr : bp;
       const int64_t panel_stride = s.b_prepacked ? s.k * nr : kc * nr;
       if (!s.b_prepacked) pack_b(s, b, pc, kc, jc, nc, nr, bp);
+      // The block after this (jc, pc) one, in loop order, for the prefetches.
+      const int64_t next_pc = pc + kc < s.k ? pc + kc_step : 0;
+      const bool next_exists = pc + kc < s.k || jc + nc < j1;
       for (int64_t ic = i0; ic < i1; ic += mc_step) {
         const int64_t mc = std::min(mc_step, i1 - ic);
         if (!direct_a) pack_a(s, a, ic, mc, pc, kc, mr, ap);
+        // A read in place streams from memory tile by tile: its next block is asked for
+        // while this one computes. (Packed operands are prefetched by the packer, a
+        // few rows ahead; prefetching their next block as well ran slower.)
+        BlockPrefetch pf;
+        pf.tiles = ceil_div(mc, mr) * ceil_div(nc, nr);
+        if (direct_a && ic + mc < i1) {
+          pf.span = a_span(s, a, ic + mc, std::min(mc_step, i1 - ic - mc), pc, kc);
+        } else if (direct_a && next_exists) {
+          pf.span = a_span(s, a, i0, std::min(mc_step, i1 - i0), next_pc,
+                        std::min(kc_step, s.k - next_pc));
+        }
         // jr outside ir: one B micro-panel stays in L1 while the A block streams from L2.
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t cols = std::min(nr, nc - jr);
@@ -180,6 +225,7 @@ void gemm_part(const GemmMicroKernel& uk, const GemmShape& s, const float* a, co
               a_panel = ap;
             }
             float* ct = c + (ic + ir) * ldc + jc + jr;
+            pf.step();
             if (epi && epi->addend)
               prefetch_rows(epi->addend + (ic + ir) * epi->ld_addend + jc + jr, epi->ld_addend,
                             rows, cols);
