@@ -1,6 +1,6 @@
 // Aligned allocation for tensors and kernel scratch.
 //
-// Buffers of 2 MiB and more are 2 MiB aligned and asked to be backed by transparent huge
+// Buffers of 16 MiB and more are 2 MiB aligned and asked to be backed by transparent huge
 // pages (madvise, for kernels in THP "madvise" mode, Debian's default). Training walks
 // hundreds of megabytes of activations per step in strided patterns (a GEMM packing rows
 // 512 bytes apart, a weight gradient reading two such matrices): with 4 KiB pages every

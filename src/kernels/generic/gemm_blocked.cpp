@@ -132,17 +132,18 @@ inline void add_tile(const float* tile, int64_t nr, int64_t rows, int64_t cols, 
     }
 }
 
-// Rows of memory the next block will read, prefetched a share at a time while the
+// Rows of memory the next block will read, asked for a share at a time while the
 // current block's tiles compute: an A read in place by the micro-kernel otherwise
-// stalls on memory at each block's first touch while the FMA units idle.
+// stalls on memory at each block's first touch while the FMA units idle. Only each
+// row's first line is prefetched: the hardware streamers follow a row once it is
+// touched, and a prefetch per line (issued in a burst between two tiles) filled the
+// line-fill buffers the micro-kernel's own loads need, and ran no faster.
 struct PrefetchSpan {
   const float* p = nullptr;
-  int64_t row_floats = 0, rows = 0, ld = 0;
-  int64_t lines() const { return p ? rows * ceil_div(row_floats, 16) : 0; }
-  void fetch(int64_t l0, int64_t l1) const {  // lines [l0, l1) in row order
-    const int64_t per_row = ceil_div(row_floats, 16);
-    for (int64_t l = l0; l < l1; ++l)
-      __builtin_prefetch(p + (l / per_row) * ld + (l % per_row) * 16);
+  int64_t rows = 0, ld = 0;
+  int64_t lines() const { return p ? rows : 0; }
+  void fetch(int64_t l0, int64_t l1) const {  // first lines of rows [l0, l1)
+    for (int64_t l = l0; l < l1; ++l) __builtin_prefetch(p + l * ld);
   }
 };
 
@@ -159,8 +160,8 @@ struct BlockPrefetch {
 // The stored rows of A' block (rows [ic, ic+mc), k [pc, pc+kc)) as one span.
 PrefetchSpan a_span(const GemmShape& s, const float* a, int64_t ic, int64_t mc, int64_t pc,
                     int64_t kc) {
-  if (s.trans_a) return {a + pc * s.lda + ic, mc, kc, s.lda};
-  return {a + ic * s.lda + pc, kc, mc, s.lda};
+  if (s.trans_a) return {a + pc * s.lda + ic, kc, s.lda};
+  return {a + ic * s.lda + pc, mc, s.lda};
 }
 
 // C[i0:i1, j0:j1] of the product: all five loops, on the calling thread.
