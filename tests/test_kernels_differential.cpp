@@ -491,6 +491,16 @@ TEST_P(BatchNormDifferential, StatsForwardAndBackwardMatchReference) {
           const std::string what = s.to_string() + " act " + activation_name(act) +
                                    (training ? " training" : " inference");
           ASSERT_LT(test::max_rel_error(dx2.data(), dx1.data(), n), 1e-3) << what;
+          // In place (dx over dy, as the graph runs it): the same bits.
+          std::vector<float> dx3 = dy, dg3(prior.begin(), prior.begin() + s.c),
+                             db3(prior.begin() + s.c, prior.end());
+          BatchNormBackward b;
+          b.x = x.data(), b.dy = dx3.data(), b.scale = scale.data(), b.shift = shift.data();
+          b.mean = mean.data(), b.inv_std = inv_std.data(), b.gamma = gamma.data();
+          b.act = act, b.training = training;
+          b.grad_gamma = dg3.data(), b.grad_beta = db3.data(), b.dx = dx3.data();
+          row.fn(s, b);
+          ASSERT_EQ(dx3, dx2) << what << " in place";
           ASSERT_LT(test::max_rel_error(dg2.data(), dg1.data(), s.c), kTolerance) << what;
           ASSERT_LT(test::max_rel_error(db2.data(), db1.data(), s.c), kTolerance) << what;
         }

@@ -168,6 +168,7 @@ void Graph::backward(const Tensor& d_output) {
     dins.clear();
     std::set<NodeId> first_writers;  // inputs this node writes directly
     std::map<NodeId, size_t> extras_used;
+    bool in_place = false;  // din[0] is node.grad itself (Layer::backward_in_place)
     for (NodeId raw : node.inputs) {
       const NodeId i = id_of(raw);
       Node& src = *nodes_[size_t(i)];
@@ -175,8 +176,14 @@ void Graph::backward(const Tensor& d_output) {
       if (!src.layer) {  // the network input needs no gradient
         dins.push_back(nullptr);
       } else if (!src.has_grad && !first_writers.count(i)) {
-        src.grad = take_grad_buffer(src.value.dims());
-        dins.push_back(&src.grad);
+        if (dins.empty() && node.layer->backward_in_place() &&
+            src.value.dims() == node.grad.dims()) {
+          in_place = true;
+          dins.push_back(&node.grad);
+        } else {
+          src.grad = take_grad_buffer(src.value.dims());
+          dins.push_back(&src.grad);
+        }
         first_writers.insert(i);
       } else {  // already holds a contribution: write beside it, add below
         const size_t k = extras_used[i]++;
@@ -186,6 +193,10 @@ void Graph::backward(const Tensor& d_output) {
       }
     }
     node.layer->backward(ins, node.value, node.grad, dins);
+    if (in_place) {  // this node's gradient buffer now holds its first input's
+      nodes_[size_t(id_of(node.inputs[0]))]->grad = std::move(node.grad);
+      dins[0] = &nodes_[size_t(id_of(node.inputs[0]))]->grad;
+    }
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       Node& src = *nodes_[size_t(id_of(node.inputs[k]))];
       if (!src.layer) continue;
@@ -200,7 +211,7 @@ void Graph::backward(const Tensor& d_output) {
       }
     }
     // This node's gradient has been passed on: its buffer serves an earlier node's.
-    grad_pool_.push_back(std::move(node.grad));
+    if (!in_place) grad_pool_.push_back(std::move(node.grad));
     node.grad = Tensor();
     if (profiling_) node.backward_ms = ms_since(t0);
   }

@@ -139,10 +139,11 @@ struct BatchNormNhwc {
     }
   }
 
-  static void dx_row(int64_t c, const float* __restrict x, const float* __restrict g,
+  // g and dx may be the same row (the backward runs in place over dy).
+  static void dx_row(int64_t c, const float* __restrict x, const float* g,
                      const float* __restrict mean, const float* __restrict inv_std,
                      const float* __restrict k, const float* __restrict mg,
-                     const float* __restrict mgx, float* __restrict dx) {
+                     const float* __restrict mgx, float* dx) {
     for (int64_t j = 0; j < c; ++j) {
       const float xhat = (x[j] - mean[j]) * inv_std[j];
       dx[j] = k[j] * (g[j] - mg[j] - xhat * mgx[j]);

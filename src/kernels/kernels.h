@@ -61,7 +61,8 @@ using batch_norm_stats_fn = void(const BatchNormShape& s, const float* x, float*
 using batch_norm_fwd_fn = void(const BatchNormShape& s, const float* x, const float* scale,
                                const float* shift, Activation act, float* y);
 // The backward of y = act(gamma * (x - mean) * inv_std + beta) given dy = dL/dy: ADDS
-// dL/dgamma and dL/dbeta, and overwrites dx (when not null). With `training`, mean and
+// dL/dgamma and dL/dbeta, and overwrites dx (when not null; it may be dy itself: the
+// sums over dy are taken before any dx is written). With `training`, mean and
 // inv_std are the batch's own, so dx has the two terms of their dependence on x.
 // With an activation, its derivative is taken from x * scale + shift, the forward's
 // pre-activation recomputed exactly as batch_norm_fwd computed it (same scale and

@@ -25,6 +25,7 @@ class ActivationLayer : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din) override;
+  bool backward_in_place() const override { return true; }
 
  private:
   Activation kind_;

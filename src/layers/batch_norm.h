@@ -55,6 +55,8 @@ class BatchNorm : public Layer {
   // sets it when the activation is the batch norm's only reader (autograd/graph.h).
   // Accepts none, relu and relu6 (an activation whose output gives its derivative).
   bool fuse_activation(Activation act) override;
+  // dx is computed after the sums over dy, element by element: in place.
+  bool backward_in_place() const override { return true; }
   Activation fused_activation() const { return fused_; }
   int64_t updates() const { return updates_; }  // training forwards so far
 

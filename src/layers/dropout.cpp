@@ -49,7 +49,8 @@ void Dropout::backward(const std::vector<const Tensor*>&, const Tensor&, const T
   if (!dx) return;
   const int64_t n = dout.numel();
   if (mask_.empty()) {
-    if (n) std::memcpy(dx->data(), dout.data(), static_cast<size_t>(n) * sizeof(float));
+    if (n && dx != &dout)
+      std::memcpy(dx->data(), dout.data(), static_cast<size_t>(n) * sizeof(float));
     return;
   }
   if (int64_t(mask_.size()) != n) fail("{}: backward does not match the last forward", name());

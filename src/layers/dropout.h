@@ -27,6 +27,7 @@ class Dropout : public Layer {
   // Applies the mask of the last forward (none after an inference forward).
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din) override;
+  bool backward_in_place() const override { return true; }
 
  private:
   float rate_;

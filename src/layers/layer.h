@@ -38,9 +38,17 @@ class Layer {
   virtual void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) = 0;
 
   // Given dL/dout, overwrites din[i] (sized like in[i]; null when that input needs no
-  // gradient) and ADDS parameter gradients into their grad buffers.
+  // gradient) and ADDS parameter gradients into their grad buffers. din[0] may be &dout
+  // itself when backward_in_place() says so.
   virtual void backward(const std::vector<const Tensor*>& in, const Tensor& out,
                         const Tensor& dout, const std::vector<Tensor*>& din) = 0;
+
+  // A layer whose backward may write din[0] into the very buffer of dout returns true:
+  // each element of din[0] comes from the same element of dout (after any reduction
+  // over dout is done), and din[0] has dout's shape. The graph then hands dout's buffer
+  // on to the input instead of a fresh one: no allocation, and no write-allocate read
+  // of a buffer that would only be overwritten (autograd/graph.h).
+  virtual bool backward_in_place() const { return false; }
 
   // Full names, "<layer name>.<param>" (see layers/param.h).
   virtual ParamList params() { return {}; }

@@ -39,7 +39,7 @@ void Add::backward(const std::vector<const Tensor*>&, const Tensor&, const Tenso
                    const std::vector<Tensor*>& din) {
   const size_t bytes = static_cast<size_t>(dout.numel()) * sizeof(float);
   for (Tensor* dx : din)
-    if (dx && bytes) std::memcpy(dx->data(), dout.data(), bytes);
+    if (dx && dx != &dout && bytes) std::memcpy(dx->data(), dout.data(), bytes);
 }
 
 Dims Concat::build(const std::vector<Dims>& inputs, Rng&) {

@@ -13,8 +13,10 @@ class Add : public Layer {
   const char* type() const override { return "Add"; }
   Dims build(const std::vector<Dims>& inputs, Rng& rng) override;  // >= 2 inputs
   void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
+  // Every input's gradient is dout: the first input takes dout's buffer itself.
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
                 const std::vector<Tensor*>& din) override;
+  bool backward_in_place() const override { return true; }
 };
 
 class Concat : public Layer {
