@@ -60,29 +60,25 @@ void gemm_ukernel_f32_avx512(int64_t kc, const float* a, const float* b, float* 
 // The same tile with A read in place: row i of the tile at a + i * lda (a row-major
 // activation matrix, as pointwise forward and backward-data pass it), so the driver
 // need not transpose A into k-major panels, a pass over the whole activation per call.
-// Ten row pointers would spill; rows are addressed as four bases (rows 0, 3, 6, 9) plus
-// 0, 1 or 2 row strides, which x86 addressing does for free.
+// MR row pointers would spill; rows are addressed as a base every three rows plus 0, 1
+// or 2 row strides, which x86 addressing does for free.
 template <int MR, int NV>
 void gemm_ukernel_rows_f32_avx512(int64_t kc, const float* a, int64_t lda, const float* b,
                                   float* c, int64_t ldc, bool accumulate) {
-  static_assert(MR == 10, "row addressing is written for 10 rows");
-  constexpr int NR = 16 * NV;
+  constexpr int NR = 16 * NV, NB = (MR + 2) / 3;
   __m512 acc[MR][NV];
   zero_tile<MR, NV>(acc);
-  const float* a0 = a;
-  const float* a3 = a + 3 * lda;
-  const float* a6 = a + 6 * lda;
-  const float* a9 = a + 9 * lda;
+  const float* base[NB];
+#pragma GCC unroll 8
+  for (int j = 0; j < NB; ++j) base[j] = a + 3 * j * lda;
 #pragma GCC unroll 4
   for (int64_t p = 0; p < kc; ++p, b += NR) {
     __m512 bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-    const float* row[MR] = {a0 + p, a0 + lda + p, a0 + 2 * lda + p, a3 + p, a3 + lda + p,
-                            a3 + 2 * lda + p, a6 + p, a6 + lda + p, a6 + 2 * lda + p, a9 + p};
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(*row[i]);
+      const __m512 av = _mm512_set1_ps(base[i / 3][(i % 3) * lda + p]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
