@@ -1,7 +1,6 @@
 #include "autograd/graph.h"
 
 #include <algorithm>
-#include <map>
 #include <set>
 
 #include "core/clock.h"
@@ -19,9 +18,6 @@ struct Graph::Node {
   Tensor value;     // batch + dims, after forward
   Tensor grad;      // dL/dvalue, during backward
   bool has_grad = false;
-  // Contributions of further consumers while grad already holds one, summed into grad
-  // right after; kept across steps so backward allocates nothing once they exist.
-  std::vector<Tensor> extra;
   double forward_ms = 0, backward_ms = 0;  // with profiling on
   // A fused activation node: its layer is skipped and its value and gradient are those
   // of node `alias` (the batch norm that applies the activation itself).
@@ -167,7 +163,10 @@ void Graph::backward(const Tensor& d_output) {
     ins.clear();
     dins.clear();
     std::set<NodeId> first_writers;  // inputs this node writes directly
-    std::map<NodeId, size_t> extras_used;
+    // Contributions to inputs whose grad already holds one, summed into it right after;
+    // their buffers come from and go back to the pool (reserved: dins points into it).
+    std::vector<Tensor> extras;
+    extras.reserve(node.inputs.size());
     bool in_place = false;  // din[0] is node.grad itself (Layer::backward_in_place)
     for (NodeId raw : node.inputs) {
       const NodeId i = id_of(raw);
@@ -186,10 +185,8 @@ void Graph::backward(const Tensor& d_output) {
         }
         first_writers.insert(i);
       } else {  // already holds a contribution: write beside it, add below
-        const size_t k = extras_used[i]++;
-        if (src.extra.size() <= k) src.extra.resize(k + 1);
-        ensure_dims(src.extra[k], src.value.dims());
-        dins.push_back(&src.extra[k]);
+        extras.push_back(take_grad_buffer(src.value.dims()));
+        dins.push_back(&extras.back());
       }
     }
     node.layer->backward(ins, node.value, node.grad, dins);
@@ -210,6 +207,7 @@ void Graph::backward(const Tensor& d_output) {
         });
       }
     }
+    for (Tensor& t : extras) grad_pool_.push_back(std::move(t));
     // This node's gradient has been passed on: its buffer serves an earlier node's.
     if (!in_place) grad_pool_.push_back(std::move(node.grad));
     node.grad = Tensor();

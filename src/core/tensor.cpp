@@ -26,19 +26,46 @@ static float* alloc_floats(int64_t n) {
   return static_cast<float*>(alloc_aligned(static_cast<size_t>(n) * sizeof(float)));
 }
 
-Tensor::Tensor(Dims dims) : dims_(std::move(dims)) {
-  numel_ = 1;
-  for (int64_t d : dims_) {
-    if (d < 0) fail("tensor dims {}: negative size", dims_to_string(dims_));
-    numel_ = checked_mul(numel_, d, "tensor " + dims_to_string(dims_));
+static int64_t checked_numel(const Dims& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d < 0) fail("tensor dims {}: negative size", dims_to_string(dims));
+    n = checked_mul(n, d, "tensor " + dims_to_string(dims));
   }
+  return n;
+}
+
+Tensor::Tensor(Dims dims) : dims_(std::move(dims)) {
+  numel_ = capacity_ = checked_numel(dims_);
   data_.reset(alloc_floats(numel_));
   fill(0.f);
 }
 
-Tensor::Tensor(const Tensor& other) : dims_(other.dims_), numel_(other.numel_) {
+Tensor::Tensor(const Tensor& other)
+    : dims_(other.dims_), numel_(other.numel_), capacity_(other.numel_) {
   data_.reset(alloc_floats(numel_));
   if (numel_) std::memcpy(data_.get(), other.data_.get(), numel_ * sizeof(float));
+}
+
+Tensor::Tensor(Tensor&& other) noexcept
+    : dims_(std::move(other.dims_)),
+      numel_(other.numel_),
+      capacity_(other.capacity_),
+      data_(std::move(other.data_)) {
+  other.dims_.clear();
+  other.numel_ = other.capacity_ = 0;
+}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  if (this != &other) {
+    dims_ = std::move(other.dims_);
+    numel_ = other.numel_;
+    capacity_ = other.capacity_;
+    data_ = std::move(other.data_);
+    other.dims_.clear();
+    other.numel_ = other.capacity_ = 0;
+  }
+  return *this;
 }
 
 Tensor& Tensor::operator=(const Tensor& other) {
@@ -47,5 +74,15 @@ Tensor& Tensor::operator=(const Tensor& other) {
 }
 
 void Tensor::fill(float v) { std::fill_n(data_.get(), numel_, v); }
+
+void Tensor::resize_uninitialized(const Dims& dims) {
+  const int64_t n = checked_numel(dims);
+  if (n > capacity_) {
+    *this = Tensor(dims);
+    return;
+  }
+  dims_ = dims;
+  numel_ = n;
+}
 
 }  // namespace xcept

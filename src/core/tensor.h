@@ -22,8 +22,9 @@ class Tensor {
   explicit Tensor(Dims dims);  // zero-filled; throws xcept::Error on bad or huge dims
   Tensor(const Tensor& other);
   Tensor& operator=(const Tensor& other);
-  Tensor(Tensor&&) noexcept = default;
-  Tensor& operator=(Tensor&&) noexcept = default;
+  // A moved-from tensor is empty (no dims, no buffer).
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
 
   const Dims& dims() const { return dims_; }
   int64_t dim(size_t i) const { return dims_.at(i); }
@@ -38,12 +39,17 @@ class Tensor {
 
   void fill(float v);
 
+  // Makes this a tensor of `dims` with unspecified contents, keeping the buffer when it
+  // holds enough floats (a scratch tensor shared by layers of different sizes), else
+  // allocating one (zero-filled).
+  void resize_uninitialized(const Dims& dims);
+
  private:
   struct AlignedFree {
     void operator()(float* p) const;
   };
   Dims dims_;
-  int64_t numel_ = 0;
+  int64_t numel_ = 0, capacity_ = 0;  // floats in use, floats allocated
   std::unique_ptr<float, AlignedFree> data_;
 };
 

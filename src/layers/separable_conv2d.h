@@ -72,7 +72,7 @@ class SeparableConv2d {
 
  private:
   void check_input(const Tensor& x) const;
-  Tensor mid_, dmid_;  // the first step's output (after the mid activation), its gradient
+  Tensor mid_;  // the first step's output (after the mid activation), kept for backward
   Tensor input_;       // the cached API's copy of x
   bool cached_ = false;
 };
