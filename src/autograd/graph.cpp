@@ -217,16 +217,24 @@ void Graph::backward(const Tensor& d_output) {
 
 // Gradient buffers live only from a node's first reader's backward to its own, so they
 // circulate through a pool: the peak is the most gradients alive at once, not one per
-// node, and a step with the same batch allocates nothing once the pool holds them. The
-// buffer's contents are garbage: its first writer overwrites it.
+// node, and a step with the same batch allocates nothing once the pool holds them. Any
+// pooled buffer large enough serves, the smallest such first: matching exact shapes
+// kept one buffer per distinct shape (Xception b8: 567 MB of pool). The buffer's
+// contents are garbage: its first writer overwrites it.
 Tensor Graph::take_grad_buffer(const Dims& dims) {
-  for (size_t k = grad_pool_.size(); k-- > 0;)
-    if (grad_pool_[k].dims() == dims) {
-      Tensor t = std::move(grad_pool_[k]);
-      grad_pool_.erase(grad_pool_.begin() + std::ptrdiff_t(k));
-      return t;
-    }
-  return Tensor(dims);
+  int64_t want = 1;
+  for (int64_t d : dims) want *= d;
+  size_t best = grad_pool_.size();
+  for (size_t k = 0; k < grad_pool_.size(); ++k) {
+    const int64_t cap = grad_pool_[k].capacity();
+    if (cap >= want && (best == grad_pool_.size() || cap < grad_pool_[best].capacity()))
+      best = k;
+  }
+  if (best == grad_pool_.size()) return Tensor(dims);
+  Tensor t = std::move(grad_pool_[best]);
+  grad_pool_.erase(grad_pool_.begin() + std::ptrdiff_t(best));
+  t.resize_uninitialized(dims);
+  return t;
 }
 
 void Graph::set_profiling(bool on) {

@@ -30,6 +30,7 @@ class Tensor {
   int64_t dim(size_t i) const { return dims_.at(i); }
   size_t rank() const { return dims_.size(); }
   int64_t numel() const { return numel_; }
+  int64_t capacity() const { return capacity_; }  // floats the buffer holds
   bool empty() const { return numel_ == 0; }
 
   float* data() { return data_.get(); }
