@@ -52,6 +52,12 @@ const bool registered = [] {
     auto dw = filled(s.weight_numel(), 0), db = filled(s.m, 0);
     for (auto _ : st) r.fn(s, x.data(), dy.data(), dw.data(), db.data(), false);
   });
+  register_rows("conv2d_bwd", conv2d_bwd_kernels(), [](benchmark::State& st, const Conv2dBwdKernel& r, const ConvShape& s) {
+    auto x = filled(s.input_numel(), 0.5f), dy = filled(s.output_numel(), 0.01f);
+    auto w = filled(s.weight_numel(), 0.01f), dx = filled(s.input_numel(), 0);
+    auto dw = filled(s.weight_numel(), 0), db = filled(s.m, 0);
+    for (auto _ : st) r.fn(s, x.data(), dy.data(), w.data(), dx.data(), dw.data(), db.data(), false);
+  });
   // Pooling rows on Xception's 3x3 stride-2 maxpools (entry and exit flow).
   for (const Pool2dFwdKernel& row : pool2d_fwd_kernels()) {
     if (row.is_reference() || !isa_available(row.isa)) continue;

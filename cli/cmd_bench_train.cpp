@@ -175,6 +175,8 @@ void run_bench_train(const BenchOptions& o) {
   }
   fmt::print("{:<30} {:<16} {:>8.3f} {:>8.3f} {:>8.3f}\n", "sum of layers", "", sum_f, sum_d,
              sum_w);
+  fmt::print("(per-layer times run the backward passes apart to split them; the steps below "
+             "run a pointwise layer's two in one sweep)\n");
   fmt::print("\nstep          median {:.2f} ms  min {:.2f}  max {:.2f}  ({} steps after {} warm-up)\n",
              med, *mn, *mx, o.repeats, o.warmup);
   fmt::print("throughput    {:.1f} images/s\n", images_per_s);

@@ -103,6 +103,7 @@ std::vector<ConvShape> conv_cases() {
   add(7, 17, 34, 3, 1, 17, Padding::same());      // depthwise multiplier 2
   add(6, 24, 36, 3, 2, 12, Padding::same());      // grouped
   add(46, 64, 64, 3, 1, 1, Padding::same());      // 12x12 Winograd tiles, the last partial
+  add(91, 24, 40, 1, 1, 1, Padding::valid());     // pointwise with pixels for 2 sweeps
   // 3x3 stride-1 normal convolutions with 16+ channels: odd sizes that leave partial
   // 4x4 tiles, every padding mode, batch 2 (Winograd with pre-transformed weights takes
   // these; test_conv_fast_paths.cpp runs it on them).
@@ -159,6 +160,7 @@ std::string param_name(const ::testing::TestParamInfo<std::string>& info) { retu
 class Conv2dFwdDifferential : public ::testing::TestWithParam<std::string> {};
 class Conv2dBwdDataDifferential : public ::testing::TestWithParam<std::string> {};
 class Conv2dBwdFilterDifferential : public ::testing::TestWithParam<std::string> {};
+class Conv2dBwdDifferential : public ::testing::TestWithParam<std::string> {};
 class GemmDifferential : public ::testing::TestWithParam<std::string> {};
 
 // The epilogues a forward row is checked with: bias alone, nothing, and bias + a random
@@ -253,6 +255,41 @@ TEST_P(Conv2dBwdFilterDifferential, MatchesReference) {
               << row->name << " bias on " << s.to_string() << " accumulate " << accumulate;
         }
       }
+  }
+  EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
+}
+
+// Both backward passes at once against the two reference rows.
+TEST_P(Conv2dBwdDifferential, MatchesReference) {
+  XCEPT_GET_ROW(conv2d_bwd_kernels(), row);
+  const auto& ref = reference_row(conv2d_bwd_kernels());
+  int tested = 0;
+  for (const ConvShape& s : conv_cases()) {
+    if (!row->supports(s)) continue;
+    ++tested;
+    auto x = test::random_vector<float>(s.input_numel(), 41);
+    auto dy = test::random_vector<float>(s.output_numel(), 42);
+    auto w = test::random_vector<float>(s.weight_numel(), 43);
+    const auto prior_w = test::random_vector<float>(s.weight_numel(), 44);
+    const auto prior_b = test::random_vector<float>(s.m, 45);
+    for (bool accumulate : {false, true}) {
+      std::vector<float> want_dx(s.input_numel()), got_dx(s.input_numel(), NAN);
+      std::vector<float> want_w = prior_w, got_w = prior_w, want_b = prior_b, got_b = prior_b;
+      if (!accumulate) std::fill(got_w.begin(), got_w.end(), NAN);
+      if (!accumulate) std::fill(got_b.begin(), got_b.end(), NAN);
+      ref.fn(s, x.data(), dy.data(), w.data(), want_dx.data(), want_w.data(), want_b.data(),
+             accumulate);
+      row->fn(s, x.data(), dy.data(), w.data(), got_dx.data(), got_w.data(), got_b.data(),
+              accumulate);
+      const std::string what = std::string(row->name) + " on " + s.to_string() +
+                               (accumulate ? " accumulating" : "");
+      ASSERT_LT(test::max_rel_error(got_dx.data(), want_dx.data(), got_dx.size()), kTolerance)
+          << what << ": dx";
+      ASSERT_LT(test::max_rel_error(got_w.data(), want_w.data(), got_w.size()), kTolerance)
+          << what << ": dw";
+      ASSERT_LT(test::max_rel_error(got_b.data(), want_b.data(), got_b.size()), kTolerance)
+          << what << ": dbias";
+    }
   }
   EXPECT_GT(tested, 0) << row->name << " accepted none of the test shapes";
 }
@@ -531,5 +568,7 @@ INSTANTIATE_TEST_SUITE_P(Table, Conv2dBwdDataDifferential,
                          ::testing::ValuesIn(testable_rows(conv2d_bwd_data_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, Conv2dBwdFilterDifferential,
                          ::testing::ValuesIn(testable_rows(conv2d_bwd_filter_kernels())), param_name);
+INSTANTIATE_TEST_SUITE_P(Table, Conv2dBwdDifferential,
+                         ::testing::ValuesIn(testable_rows(conv2d_bwd_kernels())), param_name);
 INSTANTIATE_TEST_SUITE_P(Table, GemmDifferential,
                          ::testing::ValuesIn(testable_rows(gemm_kernels())), param_name);

@@ -33,6 +33,11 @@ using conv2d_bwd_data_fn = void(const ConvShape& s, const float* dy, const float
 // grad buffers with no temporary.
 using conv2d_bwd_filter_fn = void(const ConvShape& s, const float* x, const float* dy, float* dw,
                                   float* dbias, bool accumulate);
+// Both backward passes at once: dx (overwritten) as conv2d_bwd_data, dw and dbias as
+// conv2d_bwd_filter. A kernel that sweeps the pixels once reads each dy row from memory
+// once for both, where the two passes in turn read all of dy twice.
+using conv2d_bwd_fn = void(const ConvShape& s, const float* x, const float* dy, const float* w,
+                           float* dx, float* dw, float* dbias, bool accumulate);
 using gemm_fn = void(const GemmShape& s, const float* a, const float* b, float* c);
 // Pooling over the window a ConvShape describes (m = groups = c; kh, kw, strides, pads
 // and dilations used). Averages divide by the taps inside the input, or by kh*kw with
@@ -89,6 +94,7 @@ struct KernelRow {
 using Conv2dFwdKernel = KernelRow<ConvShape, conv2d_fwd_fn>;
 using Conv2dBwdDataKernel = KernelRow<ConvShape, conv2d_bwd_data_fn>;
 using Conv2dBwdFilterKernel = KernelRow<ConvShape, conv2d_bwd_filter_fn>;
+using Conv2dBwdKernel = KernelRow<ConvShape, conv2d_bwd_fn>;
 using GemmKernel = KernelRow<GemmShape, gemm_fn>;
 using Pool2dFwdKernel = KernelRow<ConvShape, pool2d_fwd_fn>;
 using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
@@ -100,6 +106,7 @@ using BatchNormBwdKernel = KernelRow<BatchNormShape, batch_norm_bwd_fn>;
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels();
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels();
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels();
+std::span<const Conv2dBwdKernel> conv2d_bwd_kernels();
 std::span<const GemmKernel> gemm_kernels();
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels();
 std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
@@ -111,6 +118,7 @@ std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels();
 const Conv2dFwdKernel& pick_conv2d_fwd(const ConvShape& s);
 const Conv2dBwdDataKernel& pick_conv2d_bwd_data(const ConvShape& s);
 const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s);
+const Conv2dBwdKernel& pick_conv2d_bwd(const ConvShape& s);
 const GemmKernel& pick_gemm(const GemmShape& s);
 const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window);
 const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
@@ -124,6 +132,8 @@ void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEp
 void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx);
 void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, float* dw,
                        float* dbias, bool accumulate = false);
+void conv2d_bwd(const ConvShape& s, const float* x, const float* dy, const float* w, float* dx,
+                float* dw, float* dbias, bool accumulate = false);
 void gemm(const GemmShape& s, const float* a, const float* b, float* c);
 void pool2d_fwd(const ConvShape& window, PoolMode mode, const float* x, float* y);
 void pool2d_bwd(const ConvShape& window, PoolMode mode, const float* x, const float* y,
@@ -144,6 +154,9 @@ bool conv_depthwise(const ConvShape&);  // groups == c, any multiplier
 // depthwise 3x3, dilation 1, stride_w 1 or 2 (any stride_h and multiplier)
 bool conv_depthwise_3x3(const ConvShape&);
 bool conv_pointwise(const ConvShape&);  // 1x1, stride 1, no padding, any groups
+// pointwise, groups 1, with pixels enough for two or more fixed sweeps (see
+// conv2d_bwd_1x1_nhwc_f32)
+bool conv_pointwise_sweep(const ConvShape&);
 // 1x1, groups 1, with stride or padding (kernels/generic/conv2d_pointwise_strided.h)
 bool conv_pointwise_strided(const ConvShape&);
 // 3x3, stride 1, dilation 1, groups 1, where Winograd F(4x4, 3x3) beats im2col
@@ -162,6 +175,7 @@ bool batch_norm_any(const BatchNormShape&);
 #define XCEPT_CONV2D_FWD(name, isa, supports) conv2d_fwd_fn name;
 #define XCEPT_CONV2D_BWD_DATA(name, isa, supports) conv2d_bwd_data_fn name;
 #define XCEPT_CONV2D_BWD_FILTER(name, isa, supports) conv2d_bwd_filter_fn name;
+#define XCEPT_CONV2D_BWD(name, isa, supports) conv2d_bwd_fn name;
 #define XCEPT_GEMM(name, isa, supports) gemm_fn name;
 #define XCEPT_POOL2D_FWD(name, isa, supports) pool2d_fwd_fn name;
 #define XCEPT_POOL2D_BWD(name, isa, supports) pool2d_bwd_fn name;
@@ -172,6 +186,7 @@ bool batch_norm_any(const BatchNormShape&);
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
 #undef XCEPT_CONV2D_BWD_FILTER
+#undef XCEPT_CONV2D_BWD
 #undef XCEPT_GEMM
 #undef XCEPT_POOL2D_FWD
 #undef XCEPT_POOL2D_BWD

@@ -50,6 +50,7 @@ bool KernelRow<Shape, Fn>::is_reference() const {
 template struct KernelRow<ConvShape, conv2d_fwd_fn>;
 template struct KernelRow<ConvShape, conv2d_bwd_data_fn>;
 template struct KernelRow<ConvShape, conv2d_bwd_filter_fn>;
+template struct KernelRow<ConvShape, conv2d_bwd_fn>;
 template struct KernelRow<GemmShape, gemm_fn>;
 template struct KernelRow<ConvShape, pool2d_fwd_fn>;
 template struct KernelRow<ConvShape, pool2d_bwd_fn>;
@@ -64,6 +65,7 @@ template struct KernelRow<BatchNormShape, batch_norm_bwd_fn>;
 #define XCEPT_CONV2D_FWD XCEPT_SKIP
 #define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
+#define XCEPT_CONV2D_BWD XCEPT_SKIP
 #define XCEPT_GEMM XCEPT_SKIP
 #define XCEPT_POOL2D_FWD XCEPT_SKIP
 #define XCEPT_POOL2D_BWD XCEPT_SKIP
@@ -94,6 +96,14 @@ static const Conv2dBwdFilterKernel kConv2dBwdFilter[] = {
 };
 #undef XCEPT_CONV2D_BWD_FILTER
 #define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
+
+#undef XCEPT_CONV2D_BWD
+#define XCEPT_CONV2D_BWD XCEPT_ROW
+static const Conv2dBwdKernel kConv2dBwd[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_CONV2D_BWD
+#define XCEPT_CONV2D_BWD XCEPT_SKIP
 
 #undef XCEPT_GEMM
 #define XCEPT_GEMM XCEPT_ROW
@@ -146,6 +156,7 @@ static const BatchNormBwdKernel kBatchNormBwd[] = {
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels() { return kConv2dBwdFilter; }
+std::span<const Conv2dBwdKernel> conv2d_bwd_kernels() { return kConv2dBwd; }
 std::span<const GemmKernel> gemm_kernels() { return kGemm; }
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels() { return kPool2dFwd; }
 std::span<const Pool2dBwdKernel> pool2d_bwd_kernels() { return kPool2dBwd; }
@@ -168,6 +179,9 @@ const Conv2dBwdDataKernel& pick_conv2d_bwd_data(const ConvShape& s) {
 }
 const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s) {
   return pick(conv2d_bwd_filter_kernels(), s, "conv2d_bwd_filter");
+}
+const Conv2dBwdKernel& pick_conv2d_bwd(const ConvShape& s) {
+  return pick(conv2d_bwd_kernels(), s, "conv2d_bwd");
 }
 const GemmKernel& pick_gemm(const GemmShape& s) { return pick(gemm_kernels(), s, "gemm"); }
 const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window) {
@@ -197,6 +211,10 @@ void conv2d_bwd_filter(const ConvShape& s, const float* x, const float* dy, floa
                        float* dbias, bool accumulate) {
   pick_conv2d_bwd_filter(s).fn(s, x, dy, dw, dbias, accumulate);
 }
+void conv2d_bwd(const ConvShape& s, const float* x, const float* dy, const float* w, float* dx,
+                float* dw, float* dbias, bool accumulate) {
+  pick_conv2d_bwd(s).fn(s, x, dy, w, dx, dw, dbias, accumulate);
+}
 void gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   // Prepacked B fits one micro-kernel: the one gemm_pack_b packed for.
   if (s.b_prepacked) return gemm_f32_blocked(gemm_dispatch_ukernel(), s, a, b, c);
@@ -219,6 +237,20 @@ void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
 }
 void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b) {
   pick_batch_norm_bwd(s).fn(s, b);
+}
+
+// The two passes in turn, each through its own op's dispatch.
+void conv2d_bwd_nhwc_f32(const ConvShape& s, const float* x, const float* dy, const float* w,
+                         float* dx, float* dw, float* dbias, bool accumulate) {
+  conv2d_bwd_data(s, dy, w, dx);
+  conv2d_bwd_filter(s, x, dy, dw, dbias, accumulate);
+}
+
+// The oracle: both passes' reference rows.
+void conv2d_bwd_nhwc_f32_ref(const ConvShape& s, const float* x, const float* dy, const float* w,
+                             float* dx, float* dw, float* dbias, bool accumulate) {
+  conv2d_bwd_data_direct_nhwc_f32_ref(s, dy, w, dx);
+  conv2d_bwd_filter_direct_nhwc_f32_ref(s, x, dy, dw, dbias, accumulate);
 }
 
 int64_t gemm_packed_b_floats(const GemmShape& s) {

@@ -80,6 +80,14 @@ void Conv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSpl
   const auto t0 = split ? Clock::now() : Clock::time_point{};
   if (dx) {
     ensure_dims(*dx, x.dims());
+    // Both passes in one sweep where a kernel does that (pointwise layers with pixels
+    // enough); a profiled backward, which times the passes apart, runs them in turn.
+    const Conv2dBwdKernel& both = pick_conv2d_bwd(s);
+    if (!split && both.fn != conv2d_bwd_nhwc_f32) {
+      both.fn(s, x.data(), dy.data(), weight.data(), dx->data(), grad_weight.data(),
+              has_bias ? grad_bias.data() : nullptr, /*accumulate=*/true);
+      return;
+    }
     conv2d_bwd_data(s, dy.data(), weight.data(), dx->data());
   }
   const auto t1 = split ? Clock::now() : Clock::time_point{};

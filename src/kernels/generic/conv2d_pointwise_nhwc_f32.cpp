@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/error.h"
 #include "core/threadpool.h"
 #include "kernels/kernels.h"
 #include "kernels/scratch.h"
@@ -39,6 +40,8 @@ void conv2d_bwd_data_1x1_nhwc_f32(const ConvShape& s, const float* dy, const flo
   }
 }
 
+namespace {
+
 // The weight gradient reduces over every pixel of the batch (K = P, often 100k) into a
 // small M x N = c x m block. Split over M and N, as gemm() would, each thread packs all
 // of one operand again; so the pixels are cut into fixed chunks instead, each chunk's
@@ -47,33 +50,25 @@ void conv2d_bwd_data_1x1_nhwc_f32(const ConvShape& s, const float* dy, const flo
 constexpr int64_t kFilterChunkPixels = 4096;
 constexpr int64_t kMaxFilterChunks = 8;
 
-void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* dy,
-                                    float* dw, float* dbias, bool accumulate) {
-  const int64_t p = s.n * s.h * s.w, cg = s.cg(), mg = s.mg();
-  const int64_t chunks = std::clamp<int64_t>(p / kFilterChunkPixels, 1, kMaxFilterChunks);
-  const int64_t wn = s.c * mg;  // weight_numel: cg x m over all groups
+int64_t filter_chunks(const ConvShape& s) {
+  return std::clamp<int64_t>(s.n * s.h * s.w / kFilterChunkPixels, 1, kMaxFilterChunks);
+}
+
+// Runs chunk_fn(chunk, out, beta) for every chunk, chunk 0 into dw (onto it when
+// accumulating) and the others into partials, each chunk on one thread (nested gemm()
+// calls run inline), then sums the partials into dw in chunk order; then dbias.
+template <typename ChunkFn>
+void filter_by_chunks(const ConvShape& s, int64_t chunks, const float* dy, float* dw,
+                      float* dbias, bool accumulate, ChunkFn chunk_fn) {
+  const int64_t wn = s.c * s.mg();  // weight_numel: cg x m over all groups
   thread_local ScratchBuffer t_partials;
   float* part = chunks > 1 ? t_partials.get((chunks - 1) * wn) : nullptr;
-  // dW_g [cg x mg] = x_g^T [cg x P] * dy_g [P x mg] over the chunk's pixels [p0, p1).
-  auto product = [&](int64_t chunk, float* out, float beta) {
-    const int64_t p0 = p * chunk / chunks, p1 = p * (chunk + 1) / chunks;
-    for (int64_t g = 0; g < s.groups; ++g) {
-      GemmShape gs;
-      gs.m = cg, gs.n = mg, gs.k = p1 - p0;
-      gs.trans_a = true;
-      gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
-      gs.beta = beta;
-      gemm(gs, x + p0 * s.c + g * cg, dy + p0 * s.m + g * mg, out + g * mg);
-    }
-  };
   if (chunks == 1) {
-    product(0, dw, accumulate ? 1.f : 0.f);
+    chunk_fn(0, dw, accumulate ? 1.f : 0.f);
   } else {
-    // Chunk 0 straight into dw (onto it when accumulating), the others into partials;
-    // each runs single-threaded inside the pool (nested gemm() calls run inline).
     parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c)
-        product(c, c == 0 ? dw : part + (c - 1) * wn, c == 0 && accumulate ? 1.f : 0.f);
+        chunk_fn(c, c == 0 ? dw : part + (c - 1) * wn, c == 0 && accumulate ? 1.f : 0.f);
     });
     parallel_for(wn, 4096, [&](int64_t i0, int64_t i1) {
       for (int64_t c = 1; c < chunks; ++c) {
@@ -86,11 +81,75 @@ void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const fl
     // Column sums, row after row so the inner loop runs contiguously over channels.
     // Single pass, single thread: deterministic, and cheap next to the GEMM above.
     if (!accumulate) std::fill(dbias, dbias + s.m, 0.f);
+    const int64_t p = s.n * s.h * s.w;
     for (int64_t r = 0; r < p; ++r) {
       const float* row = dy + r * s.m;
       for (int64_t o = 0; o < s.m; ++o) dbias[o] += row[o];
     }
   }
+}
+
+// dW_g [cg x mg] += x_g^T [cg x rows] * dy_g [rows x mg] over pixels [p0, p1).
+void filter_product(const ConvShape& s, const float* x, const float* dy, int64_t p0, int64_t p1,
+                    float* out, float beta) {
+  const int64_t cg = s.cg(), mg = s.mg();
+  for (int64_t g = 0; g < s.groups; ++g) {
+    GemmShape gs;
+    gs.m = cg, gs.n = mg, gs.k = p1 - p0;
+    gs.trans_a = true;
+    gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
+    gs.beta = beta;
+    gemm(gs, x + p0 * s.c + g * cg, dy + p0 * s.m + g * mg, out + g * mg);
+  }
+}
+
+int64_t chunk_begin(const ConvShape& s, int64_t chunks, int64_t chunk) {
+  return s.n * s.h * s.w * chunk / chunks;
+}
+
+}  // namespace
+
+void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* dy,
+                                    float* dw, float* dbias, bool accumulate) {
+  const int64_t chunks = filter_chunks(s);
+  filter_by_chunks(s, chunks, dy, dw, dbias, accumulate, [&](int64_t c, float* out, float beta) {
+    filter_product(s, x, dy, chunk_begin(s, chunks, c), chunk_begin(s, chunks, c + 1), out, beta);
+  });
+}
+
+// Both passes in one sweep. Each chunk (as above) runs on one thread in sweeps of
+// kSweepPixels: dx rows = dy rows * W^T, then, with those dy rows still in this core's
+// L2, the chunk's dW += x^T * dy over them. The two passes in turn read all of dy from
+// memory twice, and the weight gradient's packing stalled on it.
+constexpr int64_t kSweepPixels = 1024;
+
+bool conv_pointwise_sweep(const ConvShape& s) {
+  return s.is_pointwise() && s.groups == 1 && filter_chunks(s) >= 2;
+}
+
+void conv2d_bwd_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* dy, const float* w,
+                             float* dx, float* dw, float* dbias, bool accumulate) {
+  if (!conv_pointwise_sweep(s)) fail("conv2d_bwd_1x1: cannot compute {}", s.to_string());
+  // W^T, the B of every dx product, packed once.
+  GemmShape gd;
+  gd.n = s.c, gd.k = s.m;
+  gd.trans_b = true;
+  gd.lda = s.m, gd.ldb = s.m, gd.ldc = s.c;
+  thread_local ScratchBuffer t_packed;
+  float* packed = t_packed.get(gemm_packed_b_floats(gd));
+  gemm_pack_b(gd, w, packed);
+  gd.b_prepacked = true;
+  const int64_t chunks = filter_chunks(s);
+  filter_by_chunks(s, chunks, dy, dw, dbias, accumulate, [&](int64_t c, float* out, float beta) {
+    const int64_t p0 = chunk_begin(s, chunks, c), p1 = chunk_begin(s, chunks, c + 1);
+    for (int64_t q0 = p0; q0 < p1; q0 += kSweepPixels) {
+      const int64_t q1 = std::min(p1, q0 + kSweepPixels);
+      GemmShape g = gd;
+      g.m = q1 - q0;
+      gemm(g, dy + q0 * s.m, packed, dx + q0 * s.c);
+      filter_product(s, x, dy, q0, q1, out, q0 == p0 ? beta : 1.f);
+    }
+  });
 }
 
 }  // namespace xcept
