@@ -1,4 +1,5 @@
-// One file per subcommand; each adds itself to the app and sets its own callback.
+// One file per subcommand (cmd_<name>.cpp; `bench --train` has cmd_bench_train.cpp beside
+// cmd_bench.cpp); each adds itself to the app and sets its own callback.
 #pragma once
 
 #include <CLI/CLI.hpp>

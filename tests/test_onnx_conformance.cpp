@@ -63,7 +63,9 @@ TEST(OnnxConformance, BackendTestCasesPass) {
   std::printf("%d passed, %d failed, %d skipped (unsupported op) in %.1f s\n", passed, failed,
               skipped, secs);
   EXPECT_EQ(failed, 0) << failures;
-  EXPECT_GT(passed, 0);
+  // A floor, not "some": 410 cases passed with libonnx-testdata 1.13 (Debian 12) when
+  // this was written; an importer change that quietly turns cases into skips fails here.
+  EXPECT_GE(passed, 400) << "fewer conformance cases run than before";
 }
 
 }  // namespace

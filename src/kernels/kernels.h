@@ -1,9 +1,13 @@
-// The kernel table: every compute kernel of xcept, one row each, in kernels/table.inc.
-// A row is (name, ISA, supports-predicate). Three readers use the same rows:
+// The kernel table: the convolution, GEMM, pooling and training batch-norm kernels of
+// xcept, one row each, in kernels/table.inc (the bf16 GEMM, the prepacked inference paths
+// of kernels/conv2d_prepacked.h, the fused depthwise-pointwise band kernel and the
+// elementwise activations are not rows yet). A row is (name, ISA, supports-predicate).
+// Three readers use the same rows:
 //   - dispatch (pick_*) takes the first row whose ISA the CPU runs and whose predicate
 //     accepts the shape; rows are listed best first and each op's `_ref` row is last;
 //   - tests/test_kernels_differential.cpp runs every other row against the `_ref` row;
-//   - bench/bench_kernels.cpp times every row on Xception and MobileNet shapes.
+//   - bench/bench_conv_table.cpp and bench/bench_gemm.cpp time the rows on Xception and
+//     MobileNet shapes, bench/bench_train_kernels.cpp at training shapes.
 // Adding a kernel is one row in table.inc plus its source file.
 //
 // Kernels know no graph and allocate only scratch. Pointers are dense in the layouts

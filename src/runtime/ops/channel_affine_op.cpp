@@ -17,7 +17,7 @@ int64_t numel_of(const Dims& d) {
   return n;
 }
 
-// Elementwise loops below ~64K values are not worth waking the pool for.
+// Elementwise loops below 16K values are not worth waking the pool for.
 constexpr int64_t kGrain = 16384;
 
 }  // namespace
