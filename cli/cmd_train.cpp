@@ -179,6 +179,10 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--seed", c.seed)->capture_default_str();
   t->add_option("--out,-o", c.out_dir, "folder for checkpoints and metrics")->capture_default_str();
   t->add_flag("--resume", c.resume, "continue from OUT/last.ckpt");
+  t->add_option("--checkpoint-every", c.checkpoint_every,
+                "also write last.ckpt mid-epoch every N steps (0: epoch ends only)");
+  t->add_option("--checkpoint-minutes", c.checkpoint_minutes,
+                "also write last.ckpt mid-epoch when M minutes have passed since the last");
   t->add_option("--alpha", c.model_options.alpha, "width multiplier");
   t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
   t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");

@@ -13,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "io/data_dir.h"
 #include "train/batcher.h"
+#include "train/data_rng.h"
 #include "train/loss.h"
 #include "train/model_config.h"
 #include "train/train_step.h"
@@ -110,6 +111,54 @@ void truncate_metrics(const fs::path& path, int64_t epochs_kept) {
   fs::rename(tmp, path);
 }
 
+// The running metrics of an epoch, saved with a mid-epoch checkpoint so the resumed
+// epoch reports what the unbroken one would have.
+struct EpochSums {
+  double loss_sum = 0;  // sum of per-image losses
+  int64_t correct = 0, seen = 0;
+  double seconds = 0;   // training time in this epoch so far
+
+  void add(double mean_loss, int64_t hits, int64_t n) {
+    loss_sum += mean_loss * double(n);
+    correct += hits;
+    seen += n;
+  }
+  double mean_loss() const { return loss_sum / double(std::max<int64_t>(seen, 1)); }
+  double accuracy() const { return double(correct) / double(std::max<int64_t>(seen, 1)); }
+  nlohmann::json to_json() const {
+    return {{"loss_sum", loss_sum}, {"correct", correct}, {"seen", seen}, {"seconds", seconds}};
+  }
+  static EpochSums from_json(const nlohmann::json& j) {
+    EpochSums s;
+    if (!j.is_object()) return s;
+    s.loss_sum = j.value("loss_sum", 0.0);
+    s.correct = j.value("correct", int64_t(0));
+    s.seen = j.value("seen", int64_t(0));
+    s.seconds = j.value("seconds", 0.0);
+    return s;
+  }
+};
+
+// When a mid-epoch checkpoint is due: every `every` optimizer steps and/or `minutes`
+// after the last write.
+class StepCheckpointClock {
+ public:
+  StepCheckpointClock(int64_t every, double minutes) : every_(every), minutes_(minutes) {
+    if (every < 0) fail("--checkpoint-every must be >= 0, got {}", every);
+    if (!(minutes >= 0)) fail("--checkpoint-minutes must be >= 0, got {}", minutes);
+  }
+  bool due(int64_t steps) const {
+    return (every_ > 0 && steps % every_ == 0) ||
+           (minutes_ > 0 && seconds_since(last_) >= 60 * minutes_);
+  }
+  void written() { last_ = Clock::now(); }
+
+ private:
+  int64_t every_;
+  double minutes_;
+  Clock::time_point last_ = Clock::now();
+};
+
 void append_metrics(const fs::path& path, const EpochResult& e) {
   nlohmann::json j = {{"epoch", e.epoch},           {"train_loss", e.train_loss},
                       {"train_accuracy", e.train_accuracy}, {"test_loss", e.test_loss},
@@ -125,6 +174,7 @@ void append_metrics(const fs::path& path, const EpochResult& e) {
 TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
   if (config.epochs <= 0) fail("--epochs must be positive, got {}", config.epochs);
   if (config.batch_size <= 0) fail("--batch-size must be positive, got {}", config.batch_size);
+  StepCheckpointClock step_clock(config.checkpoint_every, config.checkpoint_minutes);
   auto note = [&](const std::string& s) {
     if (cb.on_note) cb.on_note(s);
   };
@@ -169,10 +219,12 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
   schedule.validate();
 
   Normalization norm;
-  // Draws one seed per epoch for dropout; its state is saved with each checkpoint.
+  // Draws one seed per epoch, from which every step's dropout seed is derived; its state
+  // as of the epoch's start is saved with each checkpoint.
   std::mt19937_64 run_rng(config.seed ^ 0x5851f42d4c957f2dull);
   TrainResult result;
   double best = -1;
+  EpochSums resumed_sums;
 
   if (resumed) {
     const Checkpoint& ck = *resumed;
@@ -182,9 +234,20 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
     rng_state_from_text(ck.meta.rng_state, run_rng);
     norm = Normalization::from_json(ck.meta.extra.value("normalize", nlohmann::json()));
     result.start_epoch = ck.meta.epoch;
+    result.start_batch = ck.meta.extra.value("batch", int64_t(0));
+    if (result.start_batch > 0) {
+      const int64_t saved_batch = ck.meta.extra.value("batch_size", int64_t(0));
+      if (saved_batch != config.batch_size)
+        fail("--resume: {} stopped mid-epoch with --batch-size {}; resume it with the same "
+             "batch size, not {}", last.string(), saved_batch, config.batch_size);
+      resumed_sums = EpochSums::from_json(ck.meta.extra.value("epoch_sums", nlohmann::json()));
+    }
     best = ck.meta.best_metric.value_or(-1);
     truncate_metrics(out / kMetricsLog, ck.meta.epoch);
-    note(fmt::format("resumed from {} after epoch {}", last.string(), ck.meta.epoch));
+    note(result.start_batch > 0
+             ? fmt::format("resumed from {} at epoch {}, batch {}", last.string(),
+                           ck.meta.epoch + 1, result.start_batch)
+             : fmt::format("resumed from {} after epoch {}", last.string(), ck.meta.epoch));
   } else {
     if (config.normalize) channel_mean_std(train_data.images, norm.mean, norm.std);
     fs::remove(out / kMetricsLog, ec);
@@ -197,6 +260,9 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
   if (aug.random() || !aug.mean.empty()) lo.augment = aug;
   BatchLoader loader(train_data, lo);
   const int64_t batches = loader.batches_per_epoch();
+  if (result.start_batch >= batches)
+    fail("--resume: {} stopped at batch {} of an epoch that has {}", last.string(),
+         result.start_batch, batches);
 
   CheckpointMeta meta;
   meta.model = config.model;
@@ -209,16 +275,38 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
                 {"epochs", config.epochs},
                 {"lr", schedule.base_lr},
                 {"schedule", to_string(schedule.kind)}};
-
+  // The position a checkpoint records: `epochs_done` whole epochs and `batch` batches of
+  // the next (with its running sums), and the run generator as of that epoch's start.
+  auto position = [&](int64_t epochs_done, int64_t batch, const EpochSums& sums,
+                      const std::string& rng_state) {
+    meta.epoch = epochs_done;
+    meta.step = optimizer->steps();
+    meta.best_metric = best;
+    meta.rng_state = rng_state;
+    meta.extra["batch"] = batch;
+    if (batch > 0) meta.extra["epoch_sums"] = sums.to_json();
+    else meta.extra.erase("epoch_sums");
+  };
+  auto write_last = [&] {
+    write_checkpoint((out / kLastCheckpoint).string(), meta, graph.params(),
+                     optimizer->export_state());
+    ++result.checkpoints;
+  };
   Tensor dlogits;
   for (int64_t epoch = result.start_epoch; epoch < config.epochs; ++epoch) {
-    graph.reseed(run_rng());
-    loader.start_epoch(epoch);
+    const std::string rng_at_start = rng_state_to_text(run_rng);
+    const uint64_t epoch_seed = run_rng();
+    const int64_t first = epoch == result.start_epoch ? result.start_batch : 0;
+    loader.start_epoch(epoch, first);
+    EpochSums sums = first > 0 ? resumed_sums : EpochSums{};
+    const EpochSums at_start = sums;
     const auto t0 = Clock::now();
-    double loss_sum = 0, lr = 0;
-    int64_t correct = 0, seen = 0, b = 0;
+    double lr = 0;
+    int64_t b = first;
     while (auto batch = loader.next()) {
       lr = schedule.at(epoch, b, batches);
+      // Dropout masks keyed by (epoch, batch), so a run resumed mid-epoch draws the same.
+      graph.reseed(derive_seed(epoch_seed, {uint64_t(b)}));
       StepResult step;
       try {
         step = train_step(graph, *optimizer, batch->images, batch->labels, lr,
@@ -227,29 +315,32 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
         fail("epoch {} batch {}: {}. Checkpoints already in {} are intact", epoch + 1, b + 1,
              e.what(), out.string());
       }
-      const int64_t n = int64_t(batch->labels.size());
-      correct += step.correct;
-      loss_sum += step.loss * double(n);
-      seen += n;
+      sums.add(step.loss, step.correct, int64_t(batch->labels.size()));
       ++b;
+      sums.seconds = at_start.seconds + seconds_since(t0);
       if (cb.on_batch) {
         TrainProgress p;
         p.epoch = epoch, p.epochs = config.epochs, p.batch = b, p.batches = batches;
-        p.loss = loss_sum / double(seen);
-        p.accuracy = double(correct) / double(seen);
+        p.loss = sums.mean_loss();
+        p.accuracy = sums.accuracy();
         p.lr = lr;
-        p.elapsed_s = seconds_since(t0);
-        p.images_per_s = double(seen) / std::max(p.elapsed_s, 1e-9);
-        p.eta_s = p.elapsed_s / double(b) * double(batches - b);
+        p.elapsed_s = sums.seconds;
+        p.images_per_s = double(sums.seen - at_start.seen) / std::max(seconds_since(t0), 1e-9);
+        p.eta_s = seconds_since(t0) / double(b - first) * double(batches - b);
         cb.on_batch(p);
+      }
+      if (b < batches && step_clock.due(optimizer->steps())) {
+        position(epoch, b, sums, rng_at_start);
+        write_last();
+        step_clock.written();
       }
     }
     EpochResult e;
     e.epoch = epoch + 1;
-    e.seconds = seconds_since(t0);
-    e.train_loss = loss_sum / double(std::max<int64_t>(seen, 1));
-    e.train_accuracy = double(correct) / double(std::max<int64_t>(seen, 1));
-    e.images_per_s = double(seen) / std::max(e.seconds, 1e-9);
+    e.seconds = sums.seconds;
+    e.train_loss = sums.mean_loss();
+    e.train_accuracy = sums.accuracy();
+    e.images_per_s = double(sums.seen) / std::max(e.seconds, 1e-9);
     e.lr = lr;
     EvalResult test = evaluate(graph, test_data, 256, norm);
     e.test_loss = test.loss;
@@ -257,15 +348,14 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
     e.best = test.accuracy > best;
     if (e.best) best = test.accuracy;
 
-    meta.epoch = epoch + 1;
-    meta.step = optimizer->steps();
-    meta.best_metric = best;
-    meta.rng_state = rng_state_to_text(run_rng);
-    const NamedTensors opt_state = optimizer->export_state();
+    position(epoch + 1, 0, sums, rng_state_to_text(run_rng));
     // best first: if the run dies between the two writes, last.ckpt still points at the
-    // previous epoch and the resumed run redoes this one, rewriting both.
-    if (e.best) write_checkpoint((out / kBestCheckpoint).string(), meta, graph.params(), opt_state);
-    write_checkpoint((out / kLastCheckpoint).string(), meta, graph.params(), opt_state);
+    // previous position and the resumed run redoes this one, rewriting both.
+    if (e.best)
+      write_checkpoint((out / kBestCheckpoint).string(), meta, graph.params(),
+                       optimizer->export_state());
+    write_last();
+    step_clock.written();
     append_metrics(out / kMetricsLog, e);
     result.epochs.push_back(e);
     if (cb.on_epoch) cb.on_epoch(e);
