@@ -19,6 +19,7 @@
 
 #include "models/models.h"
 #include "train/augment.h"
+#include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
 
@@ -46,6 +47,11 @@ struct TrainConfig {
   // have passed since the last write (0: off; epoch ends always write).
   int64_t checkpoint_every = 0;
   double checkpoint_minutes = 0;
+  // Data-parallel training (train(..., comm)): batch_size is the global batch, split over
+  // the ranks; sync_bn takes batch-norm statistics over it; gradients are summed in
+  // buckets of this many bytes (train/data_parallel.h).
+  bool sync_bn = false;
+  int64_t bucket_bytes = int64_t{4} << 20;
 };
 
 struct TrainProgress {
@@ -80,7 +86,12 @@ struct TrainResult {
   int64_t checkpoints = 0;  // last.ckpt writes, mid-epoch ones included
 };
 
-TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks = {});
+// With `comm` (an MPI job, train/mpi_comm.h) every rank calls train() with the same
+// config: each trains on its shard of every global batch, and rank 0 alone evaluates,
+// writes checkpoints and metrics, and calls `callbacks` (with every rank's images counted).
+// A resumed run may have another number of ranks than the run that wrote the checkpoint.
+TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks = {},
+                  MpiComm* comm = nullptr);
 
 struct EvalResult {
   double accuracy = 0;
