@@ -185,7 +185,7 @@ void add_train_commands(CLI::App& app) {
       ->capture_default_str();
   t->add_option("--epochs,-e", c.epochs)->capture_default_str();
   t->add_option("--batch-size,-b", c.batch_size)->capture_default_str();
-  t->add_option("--optimizer", c.optimizer, "sgd|rmsprop|adam|adamw")->capture_default_str();
+  t->add_option("--optimizer", c.optimizer, "sgd|rmsprop|adam|adamw|lars")->capture_default_str();
   t->add_option("--lr", o->lr, "base learning rate")->capture_default_str();
   t->add_option("--schedule", o->schedule, "constant|step|cosine")->capture_default_str();
   t->add_option("--decay-factor", c.schedule.decay_factor, "step schedule factor")
@@ -196,6 +196,8 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--momentum", c.optimizer_options.momentum, "sgd/rmsprop momentum");
   t->add_flag("--nesterov", c.optimizer_options.nesterov, "Nesterov momentum (sgd)");
   t->add_option("--rho", c.optimizer_options.rho, "rmsprop decay");
+  t->add_option("--lars-eta", c.optimizer_options.trust_coefficient, "lars trust coefficient")
+      ->capture_default_str();
   t->add_option("--epsilon", o->epsilon, "rmsprop/adam epsilon");
   t->add_option("--weight-decay", o->weight_decay, "L2 (decoupled for adamw)");
   t->add_option("--label-smoothing", c.label_smoothing);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cli_test_support.h"
@@ -257,6 +258,21 @@ TEST_F(FailureTest, HungRankEndsTheJobNamingIt) {
 TEST_F(FailureTest, HungRankZeroIsNamedByTheOthers) {
   const std::string text = signal_rank(0, SIGSTOP);
   EXPECT_NE(text.find("rank 0 is dead or hung"), std::string::npos) << text;
+}
+
+TEST_F(DistributedTest, BenchAllreduceTimesEverySize) {
+  std::vector<std::string> args = mpirun(2);
+  for (const char* a : {XCEPT_CLI_PATH, "bench-allreduce", "--sizes-kb", "4", "64", "--repeats",
+                        "3", "--json"})
+    args.push_back(a);
+  std::string log;
+  ASSERT_EQ(run(args, &log), 0) << log;
+  const auto j = nlohmann::json::parse(log.substr(log.find('{')));
+  EXPECT_EQ(j.at("ranks"), 2);
+  ASSERT_EQ(j.at("sizes").size(), 2u);
+  EXPECT_EQ(j["sizes"][1]["bytes"], 65536);
+  EXPECT_GT(j["sizes"][1]["ms"].get<double>(), 0);
+  EXPECT_GT(j["sizes"][1]["bus_gb_per_s"].get<double>(), 0);
 }
 
 TEST(DistributedCli, FlagsNeedDistributedAndABuildWithMpi) {
