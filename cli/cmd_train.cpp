@@ -5,10 +5,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "train/evaluate_runtime.h"
+#include "train/mpi_comm.h"
 #include "train/trainer.h"
 
 namespace xcept::cli {
@@ -66,7 +68,24 @@ struct TrainOptions {
   TrainConfig config;
   std::string schedule = "constant", mid_activation = "none", order = "dw-pw";
   double lr = 1e-3, weight_decay = -1, epsilon = -1;
+  bool distributed = false;
+  double bucket_mb = 4, collective_timeout = 30;
 };
+
+// Runs train() on every rank of an MPI job. An error on any rank is printed by that rank
+// and ends the whole job (MPI_Abort), so no rank is left waiting for it.
+TrainResult train_distributed(MpiComm& comm, const TrainConfig& c, const TrainCallbacks& cb) {
+  TrainResult r;
+  try {
+    r = train(c, cb, &comm);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "xcept: error on rank {} of {}: {}\n", comm.rank(), comm.size(), e.what());
+    std::fflush(stderr);
+    comm.abort(1);
+  }
+  comm.finish();
+  return r;
+}
 
 void run_train(TrainOptions& o) {
   TrainConfig& c = o.config;
@@ -78,6 +97,10 @@ void run_train(TrainOptions& o) {
   if (o.order == "pw-dw") c.model_options.order = SeparableOrder::pointwise_depthwise;
   else if (o.order != "dw-pw") throw CLI::ValidationError("--order", "must be dw-pw or pw-dw");
 
+  c.bucket_bytes = int64_t(o.bucket_mb * double(1 << 20));
+  std::unique_ptr<MpiComm> comm;
+  if (o.distributed) comm = std::make_unique<MpiComm>(o.collective_timeout);
+  const bool lead = !comm || comm->rank() == 0;  // rank 0 alone reports
   ProgressBar bar;
   TrainCallbacks cb;
   cb.on_note = [](const std::string& s) { fmt::print("{}\n", s); };
@@ -90,10 +113,12 @@ void run_train(TrainOptions& o) {
                e.images_per_s, clock_text(e.seconds), e.best ? "  (best)" : "");
     std::fflush(stdout);
   };
-  fmt::print("training {} with {} (lr {}, {} schedule), {} epochs, batch {}, seed {}, into {}\n",
-             c.model, c.optimizer, o.lr, o.schedule, c.epochs, c.batch_size, c.seed, c.out_dir);
-  TrainResult r = train(c, cb);
-  fmt::print("best test accuracy {:.2f}%; checkpoints {}/best.ckpt and {}/last.ckpt, metrics "
+  if (lead)
+    fmt::print("training {} with {} (lr {}, {} schedule), {} epochs, batch {}, seed {}, into {}\n",
+               c.model, c.optimizer, o.lr, o.schedule, c.epochs, c.batch_size, c.seed, c.out_dir);
+  TrainResult r = comm ? train_distributed(*comm, c, cb) : train(c, cb);
+  if (lead)
+    fmt::print("best test accuracy {:.2f}%; checkpoints {}/best.ckpt and {}/last.ckpt, metrics "
              "{}/metrics.jsonl\n",
              100 * r.best_accuracy, c.out_dir, c.out_dir, c.out_dir);
 }
@@ -160,7 +185,7 @@ void add_train_commands(CLI::App& app) {
       ->capture_default_str();
   t->add_option("--epochs,-e", c.epochs)->capture_default_str();
   t->add_option("--batch-size,-b", c.batch_size)->capture_default_str();
-  t->add_option("--optimizer", c.optimizer, "sgd|rmsprop|adam|adamw")->capture_default_str();
+  t->add_option("--optimizer", c.optimizer, "sgd|rmsprop|adam|adamw|lars")->capture_default_str();
   t->add_option("--lr", o->lr, "base learning rate")->capture_default_str();
   t->add_option("--schedule", o->schedule, "constant|step|cosine")->capture_default_str();
   t->add_option("--decay-factor", c.schedule.decay_factor, "step schedule factor")
@@ -171,6 +196,8 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--momentum", c.optimizer_options.momentum, "sgd/rmsprop momentum");
   t->add_flag("--nesterov", c.optimizer_options.nesterov, "Nesterov momentum (sgd)");
   t->add_option("--rho", c.optimizer_options.rho, "rmsprop decay");
+  t->add_option("--lars-eta", c.optimizer_options.trust_coefficient, "lars trust coefficient")
+      ->capture_default_str();
   t->add_option("--epsilon", o->epsilon, "rmsprop/adam epsilon");
   t->add_option("--weight-decay", o->weight_decay, "L2 (decoupled for adamw)");
   t->add_option("--label-smoothing", c.label_smoothing);
@@ -179,6 +206,21 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--seed", c.seed)->capture_default_str();
   t->add_option("--out,-o", c.out_dir, "folder for checkpoints and metrics")->capture_default_str();
   t->add_flag("--resume", c.resume, "continue from OUT/last.ckpt");
+  t->add_option("--checkpoint-every", c.checkpoint_every,
+                "also write last.ckpt mid-epoch every N steps (0: epoch ends only)");
+  t->add_option("--checkpoint-minutes", c.checkpoint_minutes,
+                "also write last.ckpt mid-epoch when M minutes have passed since the last");
+  auto* dist = t->add_flag("--distributed", o->distributed,
+                           "data-parallel over the ranks of an MPI job (mpirun -np N xcept "
+                           "train ...); --batch-size is the global batch");
+  t->add_flag("--sync-bn", c.sync_bn, "batch-norm statistics over the global batch")->needs(dist);
+  t->add_option("--bucket-mb", o->bucket_mb, "gradient all-reduce bucket size")
+      ->capture_default_str()
+      ->needs(dist);
+  t->add_option("--collective-timeout", o->collective_timeout,
+                "seconds a rank may keep the others waiting before the job ends naming it")
+      ->capture_default_str()
+      ->needs(dist);
   t->add_option("--alpha", c.model_options.alpha, "width multiplier");
   t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
   t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");

@@ -12,5 +12,6 @@ void add_train_commands(CLI::App& app);   // train, eval
 void add_export_command(CLI::App& app);   // export (ONNX)
 void add_bench_commands(CLI::App& app);   // bench, peak
 void add_run_command(CLI::App& app);      // run (ONNX)
+void add_bench_allreduce_command(CLI::App& app);  // bench-allreduce (under mpirun)
 
 }  // namespace xcept::cli

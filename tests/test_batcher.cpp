@@ -297,5 +297,52 @@ TEST(Augment, NormalizeAndChannelStats) {
   EXPECT_THROW(normalize_channels(t, {0.f}, {1.f}), Error);
 }
 
+// Data-parallel shards: the shards of batch b, in shard order, are exactly the batch one
+// loader yields, images and augmentation included when one shard; a final batch smaller
+// than the shard count is dropped.
+TEST(BatchLoader, ShardsSplitEveryBatchExactly) {
+  for (int64_t n : {103, 101}) {
+    Dataset d = numbered_dataset(n);
+    BatchLoaderOptions o;
+    o.batch_size = 10;
+    o.seed = 5;
+    o.augment = AugmentConfig{0, false, {0.5f, 0.25f}, {2.f, 4.f}};
+    BatchLoader whole(d, o);
+    const std::vector<Batch> ref = whole_epoch(whole, 2);
+    std::vector<std::vector<Batch>> shards;
+    for (int s = 0; s < 3; ++s) {
+      BatchLoaderOptions so = o;
+      so.shard = s;
+      so.shards = 3;
+      BatchLoader loader(d, so);
+      EXPECT_EQ(loader.batches_per_epoch(), n == 103 ? 11 : 10);
+      shards.push_back(whole_epoch(loader, 2));
+      ASSERT_EQ(int64_t(shards.back().size()), loader.batches_per_epoch());
+    }
+    for (size_t b = 0; b < shards[0].size(); ++b) {
+      std::vector<int64_t> joined;
+      std::vector<float> pixels;
+      for (int s = 0; s < 3; ++s) {
+        const Batch& part = shards[size_t(s)][b];
+        EXPECT_GE(part.labels.size(), 1u);
+        EXPECT_EQ(part.global_size, ref[b].global_size);
+        joined.insert(joined.end(), part.indices.begin(), part.indices.end());
+        pixels.insert(pixels.end(), part.images.data(), part.images.data() + part.images.numel());
+      }
+      EXPECT_EQ(joined, ref[b].indices) << "batch " << b;
+      ASSERT_EQ(int64_t(pixels.size()), ref[b].images.numel());
+      EXPECT_EQ(0, std::memcmp(pixels.data(), ref[b].images.data(), pixels.size() * sizeof(float)));
+    }
+  }
+  Dataset d = numbered_dataset(20);
+  BatchLoaderOptions o;
+  o.batch_size = 2;
+  o.shards = 3;
+  EXPECT_THROW(BatchLoader(d, o), Error);  // a shard would get no image
+  o.batch_size = 4;
+  o.shard = 3;
+  EXPECT_THROW(BatchLoader(d, o), Error);
+}
+
 }  // namespace
 }  // namespace xcept

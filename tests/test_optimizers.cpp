@@ -71,6 +71,52 @@ TEST(Optimizers, SgdPlainAndWeightDecay) {
   EXPECT_TRUE(sgd.slot_names().empty());
 }
 
+// LARS: each weight tensor's step is scaled by eta*||w|| / (||g|| + wd*||w||), so a
+// layer moves by about eta of its own norm whatever its gradient's size; rank-1 tensors
+// (biases) take the plain learning rate.
+TEST(Optimizers, LarsScalesEachWeightTensorByItsTrustRatio) {
+  OptimizerOptions o;
+  o.momentum = 0.9;
+  o.weight_decay = 0.01;
+  o.trust_coefficient = 0.02;
+  Lars lars(o);
+  Model m({{"conv.weight", {1, 3}}, {"conv.bias", {3}}});
+  set(m.values[0], kW0);
+  set(m.values[1], kW0);
+  std::vector<double> w = kW0, bias = kW0, mw(3, 0.0), mb(3, 0.0);
+  const double lr = 0.5;
+  for (const auto& g : kGrads) {
+    set(m.grads[0], g);
+    set(m.grads[1], g);
+    lars.step(m.params(), lr);
+    double wn = 0, gn = 0;
+    for (int i = 0; i < 3; ++i) wn += w[i] * w[i], gn += g[i] * g[i];
+    wn = std::sqrt(wn), gn = std::sqrt(gn);
+    const double local = 0.02 * wn / (gn + 0.01 * wn);
+    for (int i = 0; i < 3; ++i) {
+      mw[i] = 0.9 * mw[i] + lr * local * (g[i] + 0.01 * w[i]);
+      w[i] -= mw[i];
+      mb[i] = 0.9 * mb[i] + lr * (g[i] + 0.01 * bias[i]);
+      bias[i] -= mb[i];
+    }
+    expect_near(m.values[0], w);
+    expect_near(m.values[1], bias);
+  }
+  // Without decay the gradient's scale does not matter to a weight tensor's step.
+  o.weight_decay = 0;
+  Lars a(o), b(o);
+  Model x({{"w", {1, 3}}}), y({{"w", {1, 3}}});
+  set(x.values[0], kW0);
+  set(y.values[0], kW0);
+  set(x.grads[0], kGrads[0]);
+  set(y.grads[0], {1000 * kGrads[0][0], 1000 * kGrads[0][1], 1000 * kGrads[0][2]});
+  a.step(x.params(), 1.0);
+  b.step(y.params(), 1.0);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(x.values[0][i], y.values[0][i], 1e-6);
+  o.trust_coefficient = -1;
+  EXPECT_THROW(make_optimizer("lars", o), Error);
+}
+
 TEST(Optimizers, SgdMomentumAndNesterovFollowPyTorch) {
   for (bool nesterov : {false, true}) {
     OptimizerOptions o;
@@ -209,7 +255,7 @@ TEST(Optimizers, NonTrainableParametersAreSkipped) {
 TEST(Optimizers, StateRoundTripContinuesIdentically) {
   OptimizerOptions o;
   o.momentum = 0.9;
-  for (const char* name : {"sgd", "rmsprop", "adam", "adamw"}) {
+  for (const char* name : {"sgd", "rmsprop", "adam", "adamw", "lars"}) {
     SCOPED_TRACE(name);
     OptimizerOptions oo = o;
     if (std::string(name).starts_with("adam")) oo.momentum = 0;

@@ -3,26 +3,21 @@
 // kill -9) ends with exactly the weights of an unbroken one, and failures leave saved
 // files intact.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
 #include "io/checkpoint.h"
 #include "io_test_support.h"
+#include "process_test_support.h"
 #include "quadrant_data_support.h"
 #include "train/trainer.h"
 
 using namespace xcept;
 namespace fs = std::filesystem;
-
-extern char** environ;
 
 namespace {
 
@@ -111,53 +106,112 @@ TEST_F(TrainTest, ResumedRunEndsWithTheSameWeights) {
                      saved_params(part.out_dir + "/last.ckpt"));
 }
 
+namespace {
+
+// `xcept train` on the quadrant data into `dir`, one thread (kernels are deterministic
+// for a thread count), plus `extra` arguments.
+std::vector<std::string> cli_train_args(const std::string& data, const std::string& dir,
+                                        int epochs, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {XCEPT_CLI_PATH, "train", "--model", "mini-mobilenet", "--alpha",
+                                "0.25", "--data", data, "--epochs", std::to_string(epochs),
+                                "--batch-size", "32", "--lr", "0.003", "--seed", "11",
+                                "--threads", "1", "--out", dir};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+int run_to_end(const std::vector<std::string>& args) {
+  return WEXITSTATUS(test::wait_process(test::spawn_process(args)));
+}
+
+}  // namespace
+
 TEST_F(TrainTest, KilledRunResumesToTheSameWeights) {
   // Enough data that an epoch takes a while, so the kill lands mid-run.
   write_quadrant_idx(data_, "train", 4096, 3);
   const std::string out = tmp_.str() + "/killed", ref = tmp_.str() + "/unbroken";
-  auto args_for = [&](const std::string& dir, bool resume) {
-    std::vector<std::string> a = {XCEPT_CLI_PATH, "train", "--model", "mini-mobilenet", "--alpha",
-                                  "0.25", "--data", data_, "--epochs", "4", "--batch-size", "32",
-                                  "--lr", "0.003", "--seed", "11", "--threads", "1", "--out", dir};
-    if (resume) a.push_back("--resume");
-    return a;
-  };
-  auto spawn = [&](std::vector<std::string> args) {
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-  };
-  auto wait_exit = [](pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return status;
-  };
-
-  pid_t victim = spawn(args_for(out, false));
+  pid_t victim = test::spawn_process(cli_train_args(data_, out, 4));
   // Kill it as soon as the first epoch's checkpoint is there.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (!fs::exists(out + "/last.ckpt") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  test::poll_until([&] { return fs::exists(out + "/last.ckpt"); }, std::chrono::minutes(5));
   ASSERT_EQ(kill(victim, SIGKILL), 0);
-  int status = wait_exit(victim);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  ASSERT_TRUE(WIFSIGNALED(test::wait_process(victim)))
+      << "the run finished before it could be killed";
   // Whatever instant the kill hit, last.ckpt is a whole checkpoint.
   Checkpoint partial = read_checkpoint(out + "/last.ckpt");
   ASSERT_GE(partial.meta.epoch, 1);
   ASSERT_LT(partial.meta.epoch, 4);
 
-  ASSERT_EQ(WEXITSTATUS(wait_exit(spawn(args_for(out, true)))), 0);
-  ASSERT_EQ(WEXITSTATUS(wait_exit(spawn(args_for(ref, false)))), 0);
+  ASSERT_EQ(run_to_end(cli_train_args(data_, out, 4, {"--resume"})), 0);
+  ASSERT_EQ(run_to_end(cli_train_args(data_, ref, 4)), 0);
   EXPECT_EQ(read_checkpoint(out + "/last.ckpt").meta.epoch, 4);
   expect_same_params(saved_params(ref + "/last.ckpt"), saved_params(out + "/last.ckpt"));
+}
+
+namespace {
+
+// The metrics lines of a run, without the timings (which differ between runs).
+std::vector<nlohmann::json> metrics_without_time(const std::string& dir) {
+  std::vector<nlohmann::json> lines;
+  std::ifstream in(dir + "/metrics.jsonl");
+  for (std::string l; std::getline(in, l);) {
+    auto j = nlohmann::json::parse(l);
+    j.erase("seconds");
+    j.erase("images_per_s");
+    lines.push_back(j);
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_F(TrainTest, KilledMidEpochResumesBitIdentical) {
+  // 64 steps an epoch; a checkpoint every 5 steps. The kill lands right after the first
+  // mid-epoch checkpoint, so the run has most of its first epoch still to go.
+  write_quadrant_idx(data_, "train", 2048, 5);
+  const std::string out = tmp_.str() + "/killed", ref = tmp_.str() + "/unbroken";
+  const std::vector<std::string> every = {"--checkpoint-every", "5"};
+  pid_t victim = test::spawn_process(cli_train_args(data_, out, 2, every));
+  test::poll_until([&] { return fs::exists(out + "/last.ckpt"); }, std::chrono::minutes(5));
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  ASSERT_TRUE(WIFSIGNALED(test::wait_process(victim)))
+      << "the run finished before it could be killed";
+  Checkpoint partial = read_checkpoint(out + "/last.ckpt");
+  ASSERT_EQ(partial.meta.epoch, 0);
+  const int64_t batch = partial.meta.extra.value("batch", int64_t(0));
+  ASSERT_GT(batch, 0) << "the checkpoint should be mid-epoch";
+  EXPECT_EQ(partial.meta.step % 5, 0);
+  EXPECT_EQ(partial.meta.step, batch);
+
+  // Resumed with the same flags: continues at that batch, and ends where an unbroken
+  // run (with no mid-epoch checkpoints at all) ends, bit for bit, metrics included.
+  ASSERT_EQ(run_to_end(cli_train_args(data_, out, 2, {"--checkpoint-every", "5", "--resume"})), 0);
+  ASSERT_EQ(run_to_end(cli_train_args(data_, ref, 2)), 0);
+  Checkpoint done = read_checkpoint(out + "/last.ckpt");
+  EXPECT_EQ(done.meta.epoch, 2);
+  EXPECT_EQ(done.meta.extra.value("batch", int64_t(-1)), 0);
+  expect_same_params(saved_params(ref + "/last.ckpt"), done.params);
+  expect_same_params(read_checkpoint(ref + "/last.ckpt").optimizer_state, done.optimizer_state);
+  EXPECT_EQ(metrics_without_time(ref), metrics_without_time(out));
+}
+
+TEST_F(TrainTest, MidEpochCheckpointsNeedTheSameBatchSizeToResume) {
+  TrainConfig c = small_config(data_, tmp_.str() + "/mid");
+  c.epochs = 1;
+  c.checkpoint_every = 3;
+  TrainResult r = train(c);
+  EXPECT_EQ(r.checkpoints, 5 + 1);  // steps 3, 6, 9, 12, 15 of 16, then the epoch end
+  // A mid-epoch checkpoint, made by hand from the finished one.
+  Checkpoint ck = read_checkpoint(c.out_dir + "/last.ckpt");
+  ck.meta.epoch = 0;
+  ck.meta.extra["batch"] = 7;
+  write_checkpoint(c.out_dir + "/last.ckpt", ck);
+  c.resume = true;
+  c.batch_size = 8;
+  std::string msg = test::error_of([&] { train(c); });
+  EXPECT_NE(msg.find("--batch-size 16"), std::string::npos) << msg;
+  c.checkpoint_every = -1;
+  msg = test::error_of([&] { train(c); });
+  EXPECT_NE(msg.find("--checkpoint-every"), std::string::npos) << msg;
 }
 
 TEST_F(TrainTest, DivergenceStopsWithAMessageAndKeepsCheckpoints) {

@@ -158,7 +158,10 @@ void Graph::backward(const Tensor& d_output) {
   std::vector<Tensor*> dins;
   for (NodeId id = NodeId(nodes_.size()) - 1; id >= 0; --id) {
     Node& node = *nodes_[size_t(id)];
-    if (!node.layer || node.alias >= 0 || !node.has_grad) continue;
+    if (!node.layer || node.alias >= 0 || !node.has_grad) {
+      if (backward_hook_) backward_hook_(id);
+      continue;
+    }
     const auto t0 = profiling_ ? Clock::now() : Clock::time_point{};
     ins.clear();
     dins.clear();
@@ -212,6 +215,7 @@ void Graph::backward(const Tensor& d_output) {
     if (!in_place) grad_pool_.push_back(std::move(node.grad));
     node.grad = Tensor();
     if (profiling_) node.backward_ms = ms_since(t0);
+    if (backward_hook_) backward_hook_(id);
   }
 }
 

@@ -11,6 +11,7 @@
 // backward goes, only as many alive as the graph needs at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ class Graph {
   // Given dL/d(output), accumulates dL/d(parameter) into every trainable grad buffer.
   void backward(const Tensor& d_output);
   void zero_grad();
+  // Called with every node id as backward passes it, from the last to the first (after
+  // its backward, or at once when it needs none): from then on that node's parameter
+  // gradients are final. Data-parallel training starts reducing them there. Empty: none.
+  void set_backward_hook(std::function<void(NodeId)> hook) { backward_hook_ = std::move(hook); }
   // Reseeds every layer that draws random numbers, each from (seed, node index).
   void reseed(uint64_t seed);
   // Layer::restore_step on every layer (resume: the steps already done).
@@ -86,6 +91,7 @@ class Graph {
   NodeId input_ = -1, output_ = -1;
   bool profiling_ = false;
   bool fusion_ = true, fusion_planned_ = false;
+  std::function<void(NodeId)> backward_hook_;
 
   Node& resolved(NodeId id);  // the node holding id's value (itself, or its alias)
   const Node& resolved(NodeId id) const;

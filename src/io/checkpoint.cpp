@@ -44,45 +44,6 @@ uint32_t crc32_update(uint32_t crc, const void* data, uint64_t n) {
   return crc;
 }
 
-// ---- metadata <-> JSON
-
-nlohmann::json meta_to_json(const CheckpointMeta& m) {
-  nlohmann::json j;
-  j["model"] = m.model;
-  j["model_config"] = m.model_config;
-  j["epoch"] = m.epoch;
-  j["step"] = m.step;
-  j["optimizer"] = m.optimizer;
-  j["rng_state"] = m.rng_state;
-  j["best_metric"] = m.best_metric ? nlohmann::json(*m.best_metric) : nlohmann::json(nullptr);
-  j["extra"] = m.extra;
-  return j;
-}
-
-CheckpointMeta meta_from_json(const nlohmann::json& j, const std::string& path) {
-  if (!j.is_object()) fail("{}: metadata is not a JSON object", path);
-  CheckpointMeta m;
-  auto field = [&](const char* key, auto check, const char* want) -> const nlohmann::json* {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return nullptr;
-    if (!check(*it)) fail("{}: metadata field '{}' is not {}", path, key, want);
-    return &*it;
-  };
-  auto is_str = [](const nlohmann::json& v) { return v.is_string(); };
-  auto is_int = [](const nlohmann::json& v) { return v.is_number_integer(); };
-  auto is_num = [](const nlohmann::json& v) { return v.is_number(); };
-  auto is_obj = [](const nlohmann::json& v) { return v.is_object(); };
-  if (auto v = field("model", is_str, "a string")) m.model = v->get<std::string>();
-  if (auto v = field("model_config", is_obj, "an object")) m.model_config = *v;
-  if (auto v = field("epoch", is_int, "an integer")) m.epoch = v->get<int64_t>();
-  if (auto v = field("step", is_int, "an integer")) m.step = v->get<int64_t>();
-  if (auto v = field("optimizer", is_str, "a string")) m.optimizer = v->get<std::string>();
-  if (auto v = field("rng_state", is_str, "a string")) m.rng_state = v->get<std::string>();
-  if (auto v = field("best_metric", is_num, "a number")) m.best_metric = v->get<double>();
-  if (auto v = field("extra", is_obj, "an object")) m.extra = *v;
-  return m;
-}
-
 // ---- writing
 
 struct TensorView {
@@ -180,7 +141,7 @@ void write_views(const std::string& path, const CheckpointMeta& meta,
                  const std::vector<TensorView>& params, const std::vector<TensorView>& optim) {
   std::string json;
   try {
-    json = meta_to_json(meta).dump();
+    json = checkpoint_meta_to_json(meta).dump();
   } catch (const nlohmann::json::exception& e) {
     fail("{}: checkpoint metadata cannot be written as JSON: {}", path, e.what());
   }
@@ -415,11 +376,50 @@ Checkpoint read_checkpoint(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     fail("{}: metadata is not valid JSON: {}", path, e.what());
   }
-  ckpt.meta = meta_from_json(j, path);
+  ckpt.meta = checkpoint_meta_from_json(j, path);
   ckpt.params = body.section("parameter");
   ckpt.optimizer_state = body.section("optimizer state");
   if (body.left() != 0) fail("{}: {} unexpected bytes after the last tensor", path, body.left());
   return ckpt;
+}
+
+// ---- metadata <-> JSON
+
+nlohmann::json checkpoint_meta_to_json(const CheckpointMeta& m) {
+  nlohmann::json j;
+  j["model"] = m.model;
+  j["model_config"] = m.model_config;
+  j["epoch"] = m.epoch;
+  j["step"] = m.step;
+  j["optimizer"] = m.optimizer;
+  j["rng_state"] = m.rng_state;
+  j["best_metric"] = m.best_metric ? nlohmann::json(*m.best_metric) : nlohmann::json(nullptr);
+  j["extra"] = m.extra;
+  return j;
+}
+
+CheckpointMeta checkpoint_meta_from_json(const nlohmann::json& j, const std::string& path) {
+  if (!j.is_object()) fail("{}: metadata is not a JSON object", path);
+  CheckpointMeta m;
+  auto field = [&](const char* key, auto check, const char* want) -> const nlohmann::json* {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return nullptr;
+    if (!check(*it)) fail("{}: metadata field '{}' is not {}", path, key, want);
+    return &*it;
+  };
+  auto is_str = [](const nlohmann::json& v) { return v.is_string(); };
+  auto is_int = [](const nlohmann::json& v) { return v.is_number_integer(); };
+  auto is_num = [](const nlohmann::json& v) { return v.is_number(); };
+  auto is_obj = [](const nlohmann::json& v) { return v.is_object(); };
+  if (auto v = field("model", is_str, "a string")) m.model = v->get<std::string>();
+  if (auto v = field("model_config", is_obj, "an object")) m.model_config = *v;
+  if (auto v = field("epoch", is_int, "an integer")) m.epoch = v->get<int64_t>();
+  if (auto v = field("step", is_int, "an integer")) m.step = v->get<int64_t>();
+  if (auto v = field("optimizer", is_str, "a string")) m.optimizer = v->get<std::string>();
+  if (auto v = field("rng_state", is_str, "a string")) m.rng_state = v->get<std::string>();
+  if (auto v = field("best_metric", is_num, "a number")) m.best_metric = v->get<double>();
+  if (auto v = field("extra", is_obj, "an object")) m.extra = *v;
+  return m;
 }
 
 }  // namespace xcept

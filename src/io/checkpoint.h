@@ -60,6 +60,10 @@ void write_checkpoint(const std::string& path, const CheckpointMeta& meta, const
 // "checksum mismatch", an unsupported version, or the field whose length or dims cannot be.
 Checkpoint read_checkpoint(const std::string& path);
 
+// The metadata as the file encodes it (JSON), and back; errors name `source`.
+nlohmann::json checkpoint_meta_to_json(const CheckpointMeta& meta);
+CheckpointMeta checkpoint_meta_from_json(const nlohmann::json& j, const std::string& source);
+
 // Copies of every parameter value (trainable and not), for Checkpoint::params.
 NamedTensors snapshot_params(const ParamList& params);
 // Copies saved tensors into the model's parameters by name. Checks everything first and

@@ -169,9 +169,10 @@ struct BatchNormNhwc {
       b.grad_gamma[j] += float(sums[size_t(c + j)]);
     }
     if (!b.dx) return;
+    if (b.combine_sums) b.combine_sums(sums.data());
     std::vector<float> k(static_cast<size_t>(c)), mg(static_cast<size_t>(c), 0.f),
         mgx(static_cast<size_t>(c), 0.f);
-    const double n = double(std::max<int64_t>(s.rows, 1));
+    const double n = double(std::max<int64_t>(b.stat_rows > 0 ? b.stat_rows : s.rows, 1));
     for (int64_t j = 0; j < c; ++j) {
       k[size_t(j)] = b.gamma[j] * b.inv_std[j];
       if (b.training) {

@@ -15,6 +15,7 @@
 // except where a kernel takes an `accumulate` flag.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -83,6 +84,13 @@ struct BatchNormBackward {
   Activation act = Activation::none;
   bool training = true;
   float *grad_gamma = nullptr, *grad_beta = nullptr, *dx = nullptr;
+  // Synchronized batch norm (data-parallel training): the statistics were taken over
+  // `stat_rows` rows of every process's batch (0: these rows alone), and `combine_sums`
+  // turns this process's sums of g and g*xhat (c doubles each, in that order) into the
+  // sums over every process before dx uses them. dgamma and dbeta get the local sums
+  // (the gradient all-reduce adds them up).
+  int64_t stat_rows = 0;
+  std::function<void(double* sums)> combine_sums;
 };
 using batch_norm_bwd_fn = void(const BatchNormShape& s, const BatchNormBackward& b);
 

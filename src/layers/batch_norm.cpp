@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/kernels.h"
+#include "layers/cross_replica.h"
 #include "layers/layer_checks.h"
 
 namespace xcept {
@@ -49,6 +50,8 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
   if (training) {
     std::vector<float> var(static_cast<size_t>(c));
     batch_norm_stats(s, x.data(), mean_.data(), var.data());
+    stat_rows_ = s.rows;
+    if (sync_) combine_replicas(s.rows, var);
     ++updates_;
     const double mom = std::min(double(options_.momentum), 1.0 - 1.0 / double(updates_));
     for (int64_t ch = 0; ch < c; ++ch) {
@@ -93,7 +96,34 @@ void BatchNorm::backward(const std::vector<const Tensor*>& in, const Tensor& /*o
   b.grad_gamma = grad_gamma.data();
   b.grad_beta = grad_beta.data();
   b.dx = din.at(0) ? din[0]->data() : nullptr;
+  if (sync_ && last_training_) {
+    b.stat_rows = stat_rows_;
+    b.combine_sums = [this](double* sums) { sync_->sum(sums, 2 * channels_); };
+  }
   batch_norm_bwd({x.numel() / channels_, channels_}, b);
+}
+
+// Every replica's (rows, mean, biased variance) -> the global batch's, through sums of
+// n, n*mean and n*(var + mean^2) in double: the variance is E[x^2] - mean^2, which
+// cancels only when |mean| exceeds the standard deviation by ~2^14, far past anything
+// batch norm sees with float data.
+void BatchNorm::combine_replicas(int64_t rows, std::vector<float>& var) {
+  const int64_t c = channels_;
+  std::vector<double> s(size_t(1 + 2 * c));
+  s[0] = double(rows);
+  for (int64_t j = 0; j < c; ++j) {
+    const double n = double(rows), m = mean_[size_t(j)], v = var[size_t(j)];
+    s[size_t(1 + j)] = n * m;
+    s[size_t(1 + c + j)] = n * (v + m * m);
+  }
+  sync_->sum(s.data(), int64_t(s.size()));
+  stat_rows_ = int64_t(s[0]);
+  const double n = std::max(s[0], 1.0);
+  for (int64_t j = 0; j < c; ++j) {
+    const double m = s[size_t(1 + j)] / n;
+    mean_[size_t(j)] = float(m);
+    var[size_t(j)] = float(std::max(s[size_t(1 + c + j)] / n - m * m, 0.0));
+  }
 }
 
 bool BatchNorm::fuse_activation(Activation act) {

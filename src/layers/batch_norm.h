@@ -49,6 +49,10 @@ class BatchNorm : public Layer {
                 const std::vector<Tensor*>& din) override;
   ParamList params() override;  // "<name>.gamma", ...
   void restore_step(int64_t steps) override { updates_ = steps; }
+  // Synchronized batch norm: in training, mean and variance over every replica's batch
+  // (one sum of 2c+1 doubles in forward), and dx's two mean terms likewise (one of 2c in
+  // backward); gamma's and beta's gradients stay this replica's share.
+  void sync_batch_statistics(CrossReplicaSum* sum) override { sync_ = sum; }
 
   // A relu or relu6 that follows this batch norm, applied to its output in the same pass
   // (forward) and differentiated from that output (backward); none by default. The graph
@@ -72,7 +76,10 @@ class BatchNorm : public Layer {
   bool forward_done_ = false;
   bool last_training_ = false;
   int64_t updates_ = 0;
+  CrossReplicaSum* sync_ = nullptr;
+  int64_t stat_rows_ = 0;  // rows the last training statistics were taken over, all replicas
   Activation fused_ = Activation::none;
+  void combine_replicas(int64_t rows, std::vector<float>& var);
   // Statistics the last forward normalized with (batch or moving), and the scale and
   // shift it applied, for backward.
   std::vector<float> mean_, inv_std_, scale_, shift_;

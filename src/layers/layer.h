@@ -16,6 +16,7 @@
 
 namespace xcept {
 
+class CrossReplicaSum;  // layers/cross_replica.h
 using Rng = std::mt19937_64;
 
 class Layer {
@@ -60,6 +61,10 @@ class Layer {
   // Layers that count their training forwards (batch norm's moving averages) restart the
   // count at `steps`; a resumed run passes the steps its checkpoint has done.
   virtual void restore_step(int64_t /*steps*/) {}
+
+  // Layers that normalize with batch statistics (batch norm) take them over the global
+  // batch of data-parallel training through `sum` (null: this process's batch alone).
+  virtual void sync_batch_statistics(CrossReplicaSum* /*sum*/) {}
 
   // Fusion (autograd/graph.h). A layer that is an elementwise activation says which one;
   // a layer that can apply an activation to its own output (forward) and differentiate

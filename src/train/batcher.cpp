@@ -31,13 +31,20 @@ BatchLoader::BatchLoader(const Dataset& data, BatchLoaderOptions options)
   if (opt_.prefetch < 0 || opt_.prefetch > kMaxPrefetch)
     fail("BatchLoader: prefetch {} must be in [0, {}]", opt_.prefetch, kMaxPrefetch);
   if (opt_.augment) validate_augment(*opt_.augment, data_.images.dim(3));
+  if (opt_.shards < 1 || opt_.shard < 0 || opt_.shard >= opt_.shards)
+    fail("BatchLoader: shard {} of {} does not exist", opt_.shard, opt_.shards);
+  if (opt_.batch_size < opt_.shards)
+    fail("BatchLoader: batch size {} is smaller than the {} shards (processes): each needs an "
+         "image of every batch", opt_.batch_size, opt_.shards);
+  if (n < opt_.shards)
+    fail("BatchLoader: {} samples cannot feed {} shards", n, opt_.shards);
 }
 
 BatchLoader::~BatchLoader() { stop_worker(); }
 
 int64_t BatchLoader::batches_per_epoch() const {
   const int64_t n = data_.size(), b = opt_.batch_size;
-  return opt_.drop_last ? n / b : (n + b - 1) / b;
+  return n / b + (!opt_.drop_last && n % b >= opt_.shards ? 1 : 0);
 }
 
 std::vector<int64_t> BatchLoader::epoch_order(int64_t epoch) const {
@@ -68,14 +75,17 @@ void BatchLoader::start_epoch(int64_t epoch, int64_t first_batch) {
 
 Batch BatchLoader::build_batch(int64_t batch_index) const {
   const Tensor& images = data_.images;
-  const int64_t n = data_.size(), start = batch_index * opt_.batch_size;
-  const int64_t count = std::min(opt_.batch_size, n - start);
+  const int64_t n = data_.size(), first = batch_index * opt_.batch_size;
+  const int64_t global = std::min(opt_.batch_size, n - first);
+  const int64_t start = first + global * opt_.shard / opt_.shards;
+  const int64_t count = first + global * (opt_.shard + 1) / opt_.shards - start;
   const int64_t h = images.dim(1), w = images.dim(2), c = images.dim(3);
   const int64_t image_floats = h * w * c;
 
   Batch batch;
   batch.epoch = epoch_;
   batch.index = batch_index;
+  batch.global_size = global;
   batch.images = Tensor({count, h, w, c});
   batch.labels.resize(static_cast<size_t>(count));
   batch.indices.assign(order_.begin() + start, order_.begin() + start + count);
@@ -85,10 +95,13 @@ Batch BatchLoader::build_batch(int64_t batch_index) const {
                 static_cast<size_t>(image_floats) * sizeof(float));
     batch.labels[i] = data_.labels[src];
   }
-  if (opt_.augment)
+  if (opt_.augment) {
+    const uint64_t e = static_cast<uint64_t>(epoch_), b = static_cast<uint64_t>(batch_index);
     augment_batch(batch.images, *opt_.augment,
-                  derive_seed(opt_.seed, {kAugmentStream, static_cast<uint64_t>(epoch_),
-                                          static_cast<uint64_t>(batch_index)}));
+                  opt_.shards == 1
+                      ? derive_seed(opt_.seed, {kAugmentStream, e, b})
+                      : derive_seed(opt_.seed, {kAugmentStream, e, b, uint64_t(opt_.shard)}));
+  }
   if (opt_.transform) opt_.transform(batch);
   return batch;
 }

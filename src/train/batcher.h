@@ -30,6 +30,7 @@ struct Batch {
   std::vector<int64_t> indices;  // B positions in the dataset
   int64_t epoch = 0;
   int64_t index = 0;  // batch number within the epoch
+  int64_t global_size = 0;  // images in the whole batch, all shards (== labels.size() alone)
 };
 
 struct BatchLoaderOptions {
@@ -37,6 +38,12 @@ struct BatchLoaderOptions {
   bool shuffle = true;     // false: dataset order every epoch
   bool drop_last = false;  // drop the final batch when it would be short
   uint64_t seed = 0;
+  // Data-parallel training: batch b of the epoch's order is cut into `shards` near-equal
+  // contiguous slices and this loader yields slice `shard`, so the shards of a step
+  // together are exactly the batch one process would train on. A final batch with
+  // fewer images than shards is dropped (at most shards - 1 images of an epoch).
+  // Augmentation is keyed by (seed, epoch, batch, shard) when shards > 1.
+  int shard = 0, shards = 1;
   std::optional<AugmentConfig> augment;
   // Batches prepared ahead on a background thread (queue depth); 0 builds each batch
   // synchronously inside next().

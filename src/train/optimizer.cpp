@@ -62,12 +62,13 @@ void Optimizer::step(const ParamList& params, double lr) {
     }
     float* w = p.value->data();
     const float* g = p.grad->data();
+    const double plr = param_lr(p, lr);
     std::vector<float*> s(slots.size());
     for (size_t i = 0; i < slots.size(); ++i) s[i] = slots[i].data();
     parallel_for(p.value->numel(), kParallelGrain, [&](int64_t b, int64_t e) {
       std::vector<float*> sb(s.size());
       for (size_t i = 0; i < s.size(); ++i) sb[i] = s[i] + b;
-      update(w + b, g + b, sb.data(), e - b, lr, t);
+      update(w + b, g + b, sb.data(), e - b, plr, t);
     });
   }
 }
@@ -239,6 +240,43 @@ void Adam::update(float* w, const float* g, float* const* slots, int64_t n, doub
   }
 }
 
+// ---- LARS
+
+Lars::Lars(const OptimizerOptions& o)
+    : Optimizer({"momentum"}, {0.f}),
+      momentum_(float(o.momentum)),
+      weight_decay_(float(o.weight_decay.value_or(0.0))),
+      eta_(o.trust_coefficient) {
+  check_range("lars", "momentum", o.momentum, 0, 1, true);
+  check_range("lars", "weight_decay", weight_decay_, 0, INFINITY, false);
+  check_range("lars", "trust_coefficient", eta_, 0, INFINITY, false);
+  if (o.nesterov) fail("optimizer lars: nesterov is only for sgd");
+}
+
+double Lars::param_lr(const ParamRef& p, double lr) const {
+  if (p.value->rank() <= 1) return lr;
+  double ww = 0, gg = 0;
+  const float* w = p.value->data();
+  const float* g = p.grad->data();
+  for (int64_t i = 0; i < p.value->numel(); ++i) {
+    ww += double(w[i]) * w[i];
+    gg += double(g[i]) * g[i];
+  }
+  const double wn = std::sqrt(ww), gn = std::sqrt(gg);
+  if (wn == 0 || gn == 0) return lr;
+  return lr * eta_ * wn / (gn + weight_decay_ * wn);
+}
+
+void Lars::update(float* w, const float* g, float* const* slots, int64_t n, double lr,
+                  int64_t) const {
+  const float lr_f = float(lr), mu = momentum_, wd = weight_decay_;
+  float* b = slots[0];
+  for (int64_t i = 0; i < n; ++i) {
+    b[i] = mu * b[i] + lr_f * (g[i] + wd * w[i]);
+    w[i] -= b[i];
+  }
+}
+
 // ---- factories and helpers
 
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, const OptimizerOptions& o) {
@@ -246,7 +284,8 @@ std::unique_ptr<Optimizer> make_optimizer(std::string_view name, const Optimizer
   if (name == "rmsprop") return std::make_unique<RmsProp>(o);
   if (name == "adam") return std::make_unique<Adam>(o, false);
   if (name == "adamw") return std::make_unique<Adam>(o, true);
-  fail("unknown optimizer '{}' (expected sgd, rmsprop, adam or adamw)", name);
+  if (name == "lars") return std::make_unique<Lars>(o);
+  fail("unknown optimizer '{}' (expected sgd, rmsprop, adam, adamw or lars)", name);
 }
 
 OptimizerOptions xception_rmsprop_options() {

@@ -15,6 +15,11 @@
 //   adam     PyTorch's:  g += wd*w;  m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;
 //            w -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
 //   adamw    adam without the L2 term, after decoupled decay: w -= lr*wd*w first.
+//   lars     You, Gitman, Ginsburg 2017 (large-batch SGD), per parameter tensor:
+//            local = eta * ||w|| / (||g|| + wd*||w||)  (1 when either norm is 0);
+//            b = mu*b + lr*local*(g + wd*w);  w -= b.  Tensors of rank 1 (biases,
+//            batch-norm gamma and beta) take local = 1, as the large-batch recipes do:
+//            their norms say nothing about a layer's scale. Decay applies to all.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +46,7 @@ struct OptimizerOptions {
   double initial_mean_square = 0.0;   // rmsprop: 0 (Keras) or 1 (TF1)
   double beta1 = 0.9, beta2 = 0.999;  // adam, adamw
   std::optional<double> epsilon = std::nullopt;  // rmsprop 1e-7 (Keras), adam/adamw 1e-8 (PyTorch)
+  double trust_coefficient = 0.001;   // lars: eta
 };
 
 class Optimizer {
@@ -76,6 +82,8 @@ class Optimizer {
   // Must be elementwise (it is called on disjoint sub-ranges in parallel).
   virtual void update(float* w, const float* g, float* const* slots, int64_t n, double lr,
                       int64_t t) const = 0;
+  // The learning rate for one parameter tensor this step (layer-wise optimizers: LARS).
+  virtual double param_lr(const ParamRef& /*p*/, double lr) const { return lr; }
 
  private:
   std::vector<std::string> slot_names_;
@@ -127,7 +135,22 @@ class Adam : public Optimizer {
   bool decoupled_;
 };
 
-// "sgd" | "rmsprop" | "adam" | "adamw"; throws xcept::Error naming an unknown name or a bad
+class Lars : public Optimizer {
+ public:
+  explicit Lars(const OptimizerOptions& o = {});
+  const char* name() const override { return "lars"; }
+
+ protected:
+  void update(float* w, const float* g, float* const* slots, int64_t n, double lr,
+              int64_t t) const override;
+  double param_lr(const ParamRef& p, double lr) const override;
+
+ private:
+  float momentum_, weight_decay_;
+  double eta_;
+};
+
+// "sgd" | "rmsprop" | "adam" | "adamw" | "lars"; throws xcept::Error naming an unknown name or a bad
 // hyper-parameter (negative decay, momentum outside [0, 1), nesterov without momentum, ...).
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, const OptimizerOptions& o = {});
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "train/data_parallel.h"
 #include "train/loss.h"
 
 namespace xcept {
@@ -11,7 +12,7 @@ constexpr double kDivergedLoss = 1e6;
 
 StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
                       std::span<const int32_t> labels, double lr, float label_smoothing,
-                      Tensor& dlogits) {
+                      Tensor& dlogits, DataParallel* dp, int64_t global_batch) {
   graph.zero_grad();
   const Tensor& logits = graph.forward(images, true);
   StepResult r;
@@ -21,7 +22,14 @@ StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
   if (!std::isfinite(r.loss) || r.loss > kDivergedLoss)
     fail("the loss is {} (training diverged; try a lower lr)", r.loss);
   r.correct = count_top1_correct(logits, labels);
+  if (dp) {
+    const float share = float(double(labels.size()) / double(global_batch));
+    float* d = dlogits.data();
+    for (int64_t i = 0; i < dlogits.numel(); ++i) d[i] *= share;
+    dp->begin_backward();
+  }
   graph.backward(dlogits);
+  if (dp) dp->finish_backward();
   optimizer.step(graph.params(), lr);
   return r;
 }

@@ -17,10 +17,15 @@ struct StepResult {
   int64_t correct = 0;      // top-1 hits in the batch
 };
 
+class DataParallel;
+
 // `dlogits` is the caller's buffer for dL/dlogits, reused across steps. Throws
 // xcept::Error (before the update) when the loss is not finite or above 1e6 (diverged).
+// With `dp` (data-parallel training, train/data_parallel.h) the batch is this rank's
+// shard of a global batch of `global_batch` images: dL/dlogits is scaled by its share and
+// the gradients are summed over the ranks during backward.
 StepResult train_step(Graph& graph, Optimizer& optimizer, const Tensor& images,
                       std::span<const int32_t> labels, double lr, float label_smoothing,
-                      Tensor& dlogits);
+                      Tensor& dlogits, DataParallel* dp = nullptr, int64_t global_batch = 0);
 
 }  // namespace xcept

@@ -1,11 +1,13 @@
 // The training loop: a model from the zoo, a dataset folder, an optimizer and a schedule;
 // evaluation after every epoch; best and last checkpoints; resumption after a crash.
 //
-// Reproducibility: everything random is a function of the seed and the epoch (batch
-// order, augmentation, dropout masks, initial weights from the seed alone), and
-// checkpoints are written at epoch ends with the optimizer state. So a run killed at any
-// moment and resumed from last.ckpt ends with the same weights as an unbroken run, given
-// the same seed and thread count (kernels are deterministic for a thread count).
+// Reproducibility: everything random is a function of the seed, the epoch and the batch
+// (batch order, augmentation, dropout masks, initial weights from the seed alone), and
+// checkpoints hold the optimizer state and the position in the run: epochs done, and
+// with --checkpoint-every / --checkpoint-minutes the batches done in the epoch after
+// them, with that epoch's running metrics. So a run killed at any moment and resumed
+// from last.ckpt ends with the same weights as an unbroken run, given the same seed and
+// thread count (kernels are deterministic for a thread count).
 //
 // The library prints nothing: progress and results arrive through callbacks.
 #pragma once
@@ -17,6 +19,7 @@
 
 #include "models/models.h"
 #include "train/augment.h"
+#include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
 
@@ -40,6 +43,15 @@ struct TrainConfig {
   bool resume = false;         // continue from out_dir/last.ckpt
   int64_t limit_train = 0;     // use only the first N training images (0: all)
   int64_t limit_test = 0;      // use only the first N test images (0: all)
+  // Mid-epoch last.ckpt every this many optimizer steps, and/or when this many minutes
+  // have passed since the last write (0: off; epoch ends always write).
+  int64_t checkpoint_every = 0;
+  double checkpoint_minutes = 0;
+  // Data-parallel training (train(..., comm)): batch_size is the global batch, split over
+  // the ranks; sync_bn takes batch-norm statistics over it; gradients are summed in
+  // buckets of this many bytes (train/data_parallel.h).
+  bool sync_bn = false;
+  int64_t bucket_bytes = int64_t{4} << 20;
 };
 
 struct TrainProgress {
@@ -70,9 +82,16 @@ struct TrainResult {
   std::vector<EpochResult> epochs;  // the epochs this call ran
   double best_accuracy = 0;
   int64_t start_epoch = 0;  // > 0 when resumed
+  int64_t start_batch = 0;  // > 0 when resumed from a mid-epoch checkpoint
+  int64_t checkpoints = 0;  // last.ckpt writes, mid-epoch ones included
 };
 
-TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks = {});
+// With `comm` (an MPI job, train/mpi_comm.h) every rank calls train() with the same
+// config: each trains on its shard of every global batch, and rank 0 alone evaluates,
+// writes checkpoints and metrics, and calls `callbacks` (with every rank's images counted).
+// A resumed run may have another number of ranks than the run that wrote the checkpoint.
+TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks = {},
+                  MpiComm* comm = nullptr);
 
 struct EvalResult {
   double accuracy = 0;

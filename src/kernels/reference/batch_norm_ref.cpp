@@ -51,6 +51,7 @@ void batch_norm_bwd_nhwc_f32_ref(const BatchNormShape& s, const BatchNormBackwar
                                                    : true;
     g[size_t(i)] = pass ? b.dy[i] : 0.0;
   }
+  std::vector<double> sums(size_t(2 * s.c));  // sum of g, then of g*xhat, per channel
   for (int64_t j = 0; j < s.c; ++j) {
     double sg = 0, sgx = 0;
     for (int64_t r = 0; r < s.rows; ++r) {
@@ -60,10 +61,16 @@ void batch_norm_bwd_nhwc_f32_ref(const BatchNormShape& s, const BatchNormBackwar
     }
     b.grad_beta[j] += float(sg);
     b.grad_gamma[j] += float(sgx);
-    if (!b.dx) continue;
-    const double rows = double(std::max<int64_t>(s.rows, 1));
+    sums[size_t(j)] = sg;
+    sums[size_t(s.c + j)] = sgx;
+  }
+  if (!b.dx) return;
+  if (b.combine_sums) b.combine_sums(sums.data());
+  const double rows = double(std::max<int64_t>(b.stat_rows > 0 ? b.stat_rows : s.rows, 1));
+  for (int64_t j = 0; j < s.c; ++j) {
     const double k = double(b.gamma[j]) * b.inv_std[j];
-    const double mg = b.training ? sg / rows : 0, mgx = b.training ? sgx / rows : 0;
+    const double mg = b.training ? sums[size_t(j)] / rows : 0;
+    const double mgx = b.training ? sums[size_t(s.c + j)] / rows : 0;
     for (int64_t r = 0; r < s.rows; ++r) {
       const int64_t i = r * s.c + j;
       const double xhat = (double(b.x[i]) - b.mean[j]) * b.inv_std[j];
