@@ -158,8 +158,8 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--model,-m", c.model, "model name (see `xcept models`)")->capture_default_str();
   t->add_option("--data,-d", c.data_dir, "dataset folder (IDX, CIFAR-10 binary, image folders)")
       ->capture_default_str();
-  t->add_option("--epochs,-e", c.epochs)->capture_default_str();
-  t->add_option("--batch-size,-b", c.batch_size)->capture_default_str();
+  t->add_option("--epochs,-e", c.epochs)->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--batch-size,-b", c.batch_size)->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--optimizer", c.optimizer, "sgd|rmsprop|adam|adamw")->capture_default_str();
   t->add_option("--lr", o->lr, "base learning rate")->capture_default_str();
   t->add_option("--schedule", o->schedule, "constant|step|cosine")->capture_default_str();
@@ -193,7 +193,7 @@ void add_train_commands(CLI::App& app) {
   auto* ev = app.add_subcommand("eval", "evaluate a checkpoint on a dataset's test split");
   ev->add_option("--checkpoint,-c", e->checkpoint, "checkpoint file")->required();
   ev->add_option("--data,-d", e->data, "dataset folder")->capture_default_str();
-  ev->add_option("--batch-size,-b", e->batch_size)->capture_default_str();
+  ev->add_option("--batch-size,-b", e->batch_size)->capture_default_str()->check(CLI::PositiveNumber);
   ev->add_option("--limit", e->limit, "first N test images only");
   ev->add_option("--precision", e->precision,
                  "f32|bf16: evaluate through the inference runtime (bf16 also runs f32 and "

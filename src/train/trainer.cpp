@@ -13,6 +13,7 @@
 #include "io/checkpoint.h"
 #include "io/data_dir.h"
 #include "train/batcher.h"
+#include "train/checkpoint_model.h"
 #include "train/loss.h"
 #include "train/model_config.h"
 #include "train/train_step.h"
@@ -43,19 +44,6 @@ Dataset first_n(Dataset d, int64_t n) {
   d.labels.resize(size_t(n));
   return d;
 }
-
-struct Normalization {
-  std::vector<float> mean, std;
-  nlohmann::json to_json() const { return {{"mean", mean}, {"std", std}}; }
-  static Normalization from_json(const nlohmann::json& j) {
-    Normalization n;
-    if (j.is_object()) {
-      n.mean = j.at("mean").get<std::vector<float>>();
-      n.std = j.at("std").get<std::vector<float>>();
-    }
-    return n;
-  }
-};
 
 // Model options completed from the data: classes, input size and channels.
 models::ModelOptions options_for(const Dataset& data, models::ModelOptions o,
@@ -123,8 +111,8 @@ void append_metrics(const fs::path& path, const EpochResult& e) {
 }  // namespace
 
 TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
-  if (config.epochs <= 0) fail("--epochs must be positive, got {}", config.epochs);
-  if (config.batch_size <= 0) fail("--batch-size must be positive, got {}", config.batch_size);
+  if (config.epochs <= 0) fail("epochs must be positive, got {}", config.epochs);
+  if (config.batch_size <= 0) fail("batch_size must be positive, got {}", config.batch_size);
   auto note = [&](const std::string& s) {
     if (cb.on_note) cb.on_note(s);
   };
@@ -151,10 +139,10 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
   const fs::path last = out / kLastCheckpoint;
   std::optional<Checkpoint> resumed;
   if (config.resume) {
-    if (!fs::exists(last)) fail("--resume: there is no {} to resume from", last.string());
+    if (!fs::exists(last)) fail("resume: there is no {} to resume from", last.string());
     resumed = read_checkpoint(last.string());
     if (resumed->meta.model != config.model)
-      fail("--resume: {} holds a {} model, not {}", last.string(), resumed->meta.model,
+      fail("resume: {} holds a {} model, not {}", last.string(), resumed->meta.model,
            config.model);
   }
   const models::ModelOptions model_options =
@@ -180,7 +168,7 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
     optimizer->import_state(ck.optimizer_state, graph.params());
     graph.restore_step(ck.meta.step);  // batch norm's count of moving-average updates
     rng_state_from_text(ck.meta.rng_state, run_rng);
-    norm = Normalization::from_json(ck.meta.extra.value("normalize", nlohmann::json()));
+    norm = checkpoint_normalization(ck.meta, last.string());
     result.start_epoch = ck.meta.epoch;
     best = ck.meta.best_metric.value_or(-1);
     truncate_metrics(out / kMetricsLog, ck.meta.epoch);
@@ -202,7 +190,8 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
   meta.model = config.model;
   meta.model_config = model_options_to_json(model_options);
   meta.optimizer = optimizer->name();
-  meta.extra = {{"normalize", norm.mean.empty() ? nlohmann::json() : norm.to_json()},
+  meta.extra = {{"normalize", normalization_to_json(norm)},
+                {"class_names", train_data.class_names},
                 {"data_dir", config.data_dir},
                 {"batch_size", config.batch_size},
                 {"seed", config.seed},
@@ -276,16 +265,10 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
 
 EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& data_dir,
                                int64_t batch_size, int64_t limit) {
-  Checkpoint ck = read_checkpoint(checkpoint);
-  Graph graph = models::build_model(ck.meta.model, model_options_from_json(ck.meta.model_config));
-  load_params(ck.params, graph.params(), checkpoint);
+  CheckpointModel m = load_checkpoint_model(checkpoint);
   Dataset test = first_n(load_dataset(data_dir, "test"), limit);
-  const Dims& in = graph.node_dims(0);
-  if (test.images.dim(1) != in[0] || test.images.dim(2) != in[1] || test.images.dim(3) != in[2])
-    fail("{}: test images are {}x{}x{}, the model in {} takes {}", data_dir, test.images.dim(1),
-         test.images.dim(2), test.images.dim(3), checkpoint, dims_to_string(in));
-  Normalization norm = Normalization::from_json(ck.meta.extra.value("normalize", nlohmann::json()));
-  return evaluate(graph, test, batch_size, norm);
+  check_images_fit(test, m.graph, data_dir, checkpoint);
+  return evaluate(m.graph, test, batch_size, m.normalization);
 }
 
 }  // namespace xcept
