@@ -10,6 +10,7 @@
 #include "models/models.h"
 #include "train/checkpoint_model.h"
 #include "train/model_config.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept::cli {
 

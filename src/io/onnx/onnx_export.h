@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "autograd/graph.h"
-#include "onnx/onnx_pb.h"
+#include "io/onnx/onnx_fwd.h"
 
 namespace xcept {
 
