@@ -8,6 +8,7 @@
 #include "cli/bench_options.h"  // parse_input_dims
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/measured_format.h"
 #include "cli/zoo_options.h"
 #include "models/models.h"
 #include "xcept/summary.h"
@@ -20,8 +21,25 @@ struct SummaryOptions {
   std::string model;
   ZooOptions zoo;
   std::vector<std::string> input_dims;  // ONNX files: NCHW dims per input
-  bool json = false;
+  bool json = false, bench = false;
+  MeasureOptions measure;
 };
+
+// Where the time goes, step by step, beside where the MACs are.
+void print_measured(const std::vector<MeasuredCost>& steps, const Roofline& r,
+                    const MeasureOptions& o) {
+  double total_ms = 0;
+  int64_t total_macs = 0;
+  for (const MeasuredCost& c : steps) total_ms += c.ms, total_macs += c.macs;
+  fmt::print("\n{}(steps as they run: batch norms folded, activations fused)\n\n",
+             roofline_line(r, o));
+  fmt::print("{:<34} {:<26} {:>7} {:>7} {}\n", "step", "op", "% MACs", "% time", measured_header());
+  for (const MeasuredCost& c : steps)
+    fmt::print("{:<34} {:<26} {:>6.1f}% {:>6.1f}% {}\n", c.name, c.op,
+               total_macs ? 100.0 * double(c.macs) / double(total_macs) : 0.0,
+               total_ms > 0 ? 100.0 * c.ms / total_ms : 0.0, measured_cells(c));
+  fmt::print("\ntotal {:.3f} ms for {} MACs\n", total_ms, with_commas(total_macs));
+}
 
 void print_models() {
   fmt::print("{:<16} {:<11} {}\n", "model", "input", "description");
@@ -30,9 +48,17 @@ void print_models() {
 }
 
 void print_summary(SummaryOptions& o) {
-  const ModelSummary s = summarize(o.model, o.zoo, parse_input_dims(o.input_dims));
+  const std::vector<Dims> dims = parse_input_dims(o.input_dims);
+  const ModelSummary s = summarize(o.model, o.zoo, dims);
+  std::vector<MeasuredCost> steps;
+  Roofline roofline;
+  if (o.bench) {
+    roofline = measure_roofline();
+    steps = measure_model(o.model, o.measure, roofline, o.zoo, dims);
+  }
   if (o.json) {
-    std::puts(to_json(s).dump(2).c_str());
+    const nlohmann::json j = o.bench ? to_json(s, steps, o.measure, roofline) : to_json(s);
+    std::puts(j.dump(2).c_str());
     return;
   }
   fmt::print("{} on {}\n\n", s.model, dims_to_string(s.input));
@@ -49,6 +75,7 @@ void print_summary(SummaryOptions& o) {
              double(s.macs) * 1e-9);
   fmt::print("activations       {:>15}  bytes per image, all layers\n",
              with_commas(s.activation_bytes));
+  if (o.bench) print_measured(steps, roofline, o.measure);
 }
 
 }  // namespace
@@ -65,6 +92,10 @@ void add_models_commands(CLI::App& app) {
                   "ONNX files: NxCxHxW of each input (default: as declared, batch 1)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--json", o->json, "print JSON");
+  cmd->add_flag("--bench", o->bench,
+                "also time every step here: % of time beside % of MACs, GFLOP/s, bytes moved, "
+                "compute- or memory-bound and how close to the bound");
+  add_measure_options(*cmd, o->measure);
   cmd->callback([o] { print_summary(*o); });
 }
 

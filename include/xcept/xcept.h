@@ -7,6 +7,7 @@
 //   settings.h  threads and instruction-set cap (the only process-wide state)
 //   network.h   the zoo and a builder for networks of your own
 //   model.h     a model from ONNX, a checkpoint or a Network, run on your buffers
+//   image.h     JPEG/PNG files as model inputs
 //   train.h     training a zoo model on a dataset folder, with callbacks
 //   summary.h   parameters and MACs per layer; the convolution family's costs
 //   measure.h   measured costs: time per layer, GFLOP/s, bytes, roofline
@@ -15,6 +16,8 @@
 #pragma once
 
 #include "xcept/error.h"
+#include "xcept/image.h"
+#include "xcept/measure.h"
 #include "xcept/model.h"
 #include "xcept/network.h"
 #include "xcept/settings.h"
