@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/curve_plotter.h"
 #include "train/evaluate_runtime.h"
 #include "train/trainer.h"
 
@@ -65,6 +66,7 @@ class ProgressBar {
 struct TrainOptions {
   TrainConfig config;
   std::string schedule = "constant", mid_activation = "none", order = "dw-pw";
+  std::string plot = "png";
   double lr = 1e-3, weight_decay = -1, epsilon = -1;
 };
 
@@ -79,6 +81,7 @@ void run_train(TrainOptions& o) {
   else if (o.order != "dw-pw") throw CLI::ValidationError("--order", "must be dw-pw or pw-dw");
 
   ProgressBar bar;
+  CurvePlotter curves(c.out_dir, o.plot);
   TrainCallbacks cb;
   cb.on_note = [](const std::string& s) { fmt::print("{}\n", s); };
   cb.on_batch = [&](const TrainProgress& p) { bar.update(p); };
@@ -89,6 +92,7 @@ void run_train(TrainOptions& o) {
                e.epoch, e.train_loss, 100 * e.train_accuracy, e.test_loss, 100 * e.test_accuracy,
                e.images_per_s, clock_text(e.seconds), e.best ? "  (best)" : "");
     std::fflush(stdout);
+    curves.epoch_done();
   };
   fmt::print("training {} with {} (lr {}, {} schedule), {} epochs, batch {}, seed {}, into {}\n",
              c.model, c.optimizer, o.lr, o.schedule, c.epochs, c.batch_size, c.seed, c.out_dir);
@@ -179,6 +183,8 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--seed", c.seed)->capture_default_str();
   t->add_option("--out,-o", c.out_dir, "folder for checkpoints and metrics")->capture_default_str();
   t->add_flag("--resume", c.resume, "continue from OUT/last.ckpt");
+  t->add_option("--plot", o->plot, "loss/accuracy curves drawn into OUT after every epoch: png|svg|none")
+      ->capture_default_str();
   t->add_option("--alpha", c.model_options.alpha, "width multiplier");
   t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
   t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");

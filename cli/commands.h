@@ -17,5 +17,6 @@ void add_export_command(CLI::App& app);   // export (ONNX)
 void add_bench_commands(CLI::App& app);   // bench, peak
 void add_run_command(CLI::App& app);      // run (ONNX)
 void add_predict_command(CLI::App& app);  // predict (images)
+void add_plot_command(CLI::App& app);     // plot (training curves)
 
 }  // namespace xcept::cli

@@ -260,6 +260,16 @@ PYBIND11_MODULE(xcept, m) {
         "metrics.jsonl); callback(metrics: dict) after every epoch. Other keywords: "
         "batch_size, optimizer, lr, schedule, momentum, weight_decay, label_smoothing, "
         "crop_padding, flip, seed, resume, limit_train, limit_test and the zoo options.");
+  m.def("plot",
+        [](const std::vector<std::string>& metrics, const std::string& out, const std::string& title) {
+          PlotOptions o;
+          o.title = title;
+          py::gil_scoped_release release;
+          plot_metrics(metrics, out, o);
+        },
+        py::arg("metrics"), py::arg("out") = "curves.png", py::arg("title") = "",
+        "Draws the loss and accuracy curves of metrics.jsonl files into out (.png or .svg) "
+        "through gnuplot.");
   m.def("models", [] {
     py::list l;
     for (const ZooModel& z : zoo_models())

@@ -20,6 +20,7 @@
 #include "xcept/measure.h"
 #include "xcept/model.h"
 #include "xcept/network.h"
+#include "xcept/plot.h"
 #include "xcept/settings.h"
 #include "xcept/summary.h"
 #include "xcept/train.h"

@@ -57,6 +57,18 @@ def test_train_reports_each_epoch_through_the_callback(trained):
     assert os.path.exists(run["last_checkpoint"]) and os.path.exists(run["metrics"])
 
 
+def test_plot_draws_the_run(trained, tmp_path):
+    run = trained[0]
+    out = str(tmp_path / "curves.svg")
+    try:
+        xcept.plot([run["metrics"]], out=out)
+    except xcept.Error as e:  # gnuplot missing: said, not crashed
+        assert "gnuplot" in str(e)
+        pytest.skip(str(e))
+    with open(out) as f:
+        assert "<svg" in f.read(400)
+
+
 def test_checkpoint_classifies_images_in_either_layout(trained):
     run, _, images, labels = trained
     m = xcept.load_checkpoint(run["last_checkpoint"])
