@@ -6,14 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "models/models.h"
+#include "cli/format.h"
+#include "runtime/profile.h"  // median
 #include "train/optimizer.h"
+#include "xcept/network.h"
 
 namespace xcept::cli {
 
 struct BenchOptions {
-  std::string model;
-  models::ModelOptions model_options;
+  std::string model;  // zoo name, checkpoint or .onnx file
+  ZooOptions zoo;
+  std::vector<std::string> input_dims;  // ONNX files
   int64_t batch = 1;
   std::string precision = "f32";
   bool bf16_even_if_slower = false;
@@ -26,11 +29,11 @@ struct BenchOptions {
   double lr = 0.01;
 };
 
-inline double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+// --input-dims values ("1x3x224x224") as dims.
+inline std::vector<Dims> parse_input_dims(const std::vector<std::string>& texts) {
+  std::vector<Dims> r;
+  for (const std::string& t : texts) r.push_back(parse_dims(t, 0, "--input-dims"));
+  return r;
 }
 
 void run_bench_train(const BenchOptions& o);

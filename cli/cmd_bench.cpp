@@ -18,49 +18,14 @@
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
 #include "kernels/gemm_bf16.h"
-#include "models/models.h"
-#include "runtime/executor.h"
-#include "runtime/lower_graph.h"
-#include "runtime/optimize.h"
+#include "api/model_source.h"
+#include "cli/zoo_options.h"
 #include "runtime/output_error.h"
-#include "runtime/ops/core_ops.h"
-#include "runtime/ops/dwpw_conv2d_op.h"
+#include "runtime/profile.h"
 
 namespace xcept::cli {
 
 namespace {
-
-// " dw3x3/2": a convolution's window and stride.
-std::string conv_window(const ConvShape& sh) {
-  const char* kind = sh.is_depthwise() && sh.c > 1 ? "dw" : sh.groups > 1 ? "g" : "";
-  std::string s = fmt::format(" {}{}x{}", kind, sh.kh, sh.kw);
-  if (sh.stride_h > 1 || sh.stride_w > 1) s += fmt::format("/{}", sh.stride_h);
-  return s;
-}
-
-// "Conv2d dw3x3/2 +add +relu6": what a step runs, with what it fused.
-// "DwPw dw3x3+relu6 1x1 +relu6": a fused pair (DwPwConv2d), the depthwise act first.
-std::string describe(const Op& op) {
-  std::string s = dynamic_cast<const DwPwConv2dOp*>(&op) ? "DwPw" : op.type();
-  Act act;
-  if (auto* c = dynamic_cast<const Conv2dOp*>(&op)) {
-    s += conv_window(c->shape());
-    if (c->with_addend()) s += " +add";
-    act = c->act();
-  } else if (auto* f = dynamic_cast<const DwPwConv2dOp*>(&op)) {
-    s += conv_window(f->depthwise().shape());
-    if (!f->depthwise().act().is_none()) s += fmt::format("+{}", act_name(f->depthwise().act()));
-    s += conv_window(f->pointwise().shape());
-    if (f->pointwise().with_addend()) s += " +add";
-    act = f->pointwise().act();
-  } else if (auto* d = dynamic_cast<const DenseOp*>(&op)) {
-    act = d->act();
-  } else if (auto* b = dynamic_cast<const BinaryOp*>(&op)) {
-    act = b->act();
-  }
-  if (!act.is_none()) s += fmt::format(" +{}", act_name(act));
-  return s;
-}
 
 const char* bf16_fallback_reason() {
   return bf16_gemm_available()
@@ -76,45 +41,41 @@ void run_bench(BenchOptions& o) {
   eo.bf16_even_if_slower = o.bf16_even_if_slower;
   const int threads = num_threads();
 
-  Graph g = models::build_model(o.model, o.model_options);
+  const ModelSource source = load_model_source(o.model, o.zoo, parse_input_dims(o.input_dims), o.batch);
   auto compile = [&](const ExecutorOptions& options) {
-    Program program = lower_graph(g, o.batch);
-    OptimizeOptions opt;
-    opt.fuse_depthwise_pointwise = !o.no_dw_pw_fusion;
-    if (!o.no_fuse) optimize(program, opt);
-    return Executor(std::move(program), options);
+    CompileOptions co;
+    co.executor = options;
+    co.optimize = !o.no_fuse;
+    co.optimize_options.fuse_depthwise_pointwise = !o.no_dw_pw_fusion;
+    return xcept::compile(source, o.batch, co);
   };
   Executor ex = compile(eo);
   const Program& p = ex.program();
   const Dims& in_dims = p.value(p.inputs().at(0)).dims;
-  Tensor x(in_dims);
-  std::mt19937 rng(uint32_t(o.model_options.seed));
+  std::vector<Tensor> xs;
+  std::vector<const Tensor*> inputs;
+  std::mt19937 rng(uint32_t(o.zoo.seed));
   std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+  for (ValueId v : p.inputs()) {
+    Tensor& x = xs.emplace_back(p.value(v).dims);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+  }
+  for (const Tensor& x : xs) inputs.push_back(&x);
 
   // A reduced precision is also run once in f32 on the same input: how far its outputs move.
   std::optional<OutputError> vs_f32;
   if (eo.precision != Precision::f32 && ex.precision() == Precision::f32) {
     vs_f32 = OutputError{0, 0, 1};  // it ran as f32: it is its own reference
   } else if (eo.precision != Precision::f32) {
-    const std::vector<Tensor> got = ex.run({&x});
-    const std::vector<Tensor> want = compile(ExecutorOptions{}).run({&x});
+    const std::vector<Tensor> got = ex.run(inputs);
+    const std::vector<Tensor> want = compile(ExecutorOptions{}).run(inputs);
     vs_f32 = output_error(got.at(0), want.at(0));
   }
 
-  for (int i = 0; i < o.warmup; ++i) ex.run({&x});
-  ex.set_profiling(true);
-  std::vector<double> total;
-  std::vector<std::vector<double>> per_step(p.steps().size());
-  for (int r = 0; r < o.repeats; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    ex.run({&x});
-    total.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    for (size_t s = 0; s < per_step.size(); ++s) per_step[s].push_back(ex.step_ms()[s]);
-  }
+  const ProgramTiming timing = time_program(ex, inputs, o.warmup, o.repeats);
+  const std::vector<double>& total = timing.run_ms;
   const double peak = measure_fma_peak_gflops(threads);
-  const double med = median(total);
+  const double med = timing.median_ms;
   const auto [mn, mx] = std::minmax_element(total.begin(), total.end());
   const int64_t macs = p.macs();
   auto gflops = [](int64_t m, double ms) { return ms > 0 ? 2.0 * double(m) / ms * 1e-6 : 0.0; };
@@ -145,16 +106,12 @@ void run_bench(BenchOptions& o) {
     j["planned_bytes"] = ex.planned_bytes();
     j["weight_bytes"] = ex.weight_bytes();
     j["layers"] = nlohmann::json::array();
-    for (size_t s = 0; s < per_step.size(); ++s) {
+    for (size_t s = 0; s < p.steps().size(); ++s) {
       const Step& st = p.steps()[s];
-      const double ms = median(per_step[s]);
-      auto* conv = dynamic_cast<const Conv2dOp*>(st.op.get());
-      auto* fused = dynamic_cast<const DwPwConv2dOp*>(st.op.get());
+      const double ms = timing.step_ms[s];
       j["layers"].push_back({{"name", st.name},
-                             {"type", describe(*st.op)},
-                             {"kernel", conv    ? std::string(conv->kernel_name())
-                                        : fused ? fused->kernel_name()
-                                                : std::string()},
+                             {"type", describe_op(*st.op)},
+                             {"kernel", kernel_of(*st.op)},
                              {"output", p.value(st.output).dims},
                              {"ms", ms},
                              {"macs", st.op->macs()},
@@ -168,12 +125,12 @@ void run_bench(BenchOptions& o) {
              threads, o.precision, isa_name(max_isa()));
   fmt::print("{:<34} {:<26} {:<16} {:>9} {:>15} {:>9} {:>7}\n", "step", "op", "output", "ms",
              "MACs", "GFLOP/s", "% peak");
-  for (size_t s = 0; s < per_step.size(); ++s) {
+  for (size_t s = 0; s < p.steps().size(); ++s) {
     const Step& st = p.steps()[s];
-    const double ms = median(per_step[s]);
+    const double ms = timing.step_ms[s];
     const double gf = gflops(st.op->macs(), ms);
     fmt::print("{:<34} {:<26} {:<16} {:>9.3f} {:>15} {:>9.1f} {:>6.1f}%\n", st.name,
-               describe(*st.op), dims_to_string(p.value(st.output).dims), ms,
+               describe_op(*st.op), dims_to_string(p.value(st.output).dims), ms,
                with_commas(st.op->macs()), gf, peak > 0 ? 100 * gf / peak : 0.0);
   }
   fmt::print("\nlatency       median {:.3f} ms  min {:.3f}  max {:.3f}  ({} runs after {} warm-up)\n",
@@ -221,15 +178,13 @@ void add_bench_commands(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd = app.add_subcommand(
       "bench", "inference latency (or with --train a training step) of a model, per layer, vs. peak");
-  cmd->add_option("model", o->model, "model name (see `xcept models`)")->required();
+  cmd->add_option("model", o->model, "zoo model (see `xcept models`), checkpoint or .onnx file")
+      ->required();
   cmd->add_option("--batch", o->batch, "images per run")->capture_default_str();
-  cmd->add_option("--input-size", o->model_options.input_size, "input height and width");
-  cmd->add_option("--input-channels", o->model_options.input_channels, "input channels");
-  cmd->add_option("--classes", o->model_options.classes, "number of classes");
-  cmd->add_option("--alpha", o->model_options.alpha, "width multiplier")->capture_default_str();
-  cmd->add_option("--middle-repeats", o->model_options.middle_repeats,
-                  "Xception middle-flow blocks");
-  cmd->add_option("--seed", o->model_options.seed, "weights and input seed")->capture_default_str();
+  add_zoo_options(*cmd, o->zoo);
+  cmd->add_option("--input-dims", o->input_dims,
+                  "ONNX files: NxCxHxW of each input (default: as declared); N becomes --batch")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--precision", o->precision, "f32|bf16")->capture_default_str();
   cmd->add_flag("--bf16-even-if-slower", o->bf16_even_if_slower,
                 "with --precision bf16: run bf16 even where this CPU does it no faster than f32");

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "api/model_source.h"
 #include "cli/bench_options.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -52,7 +53,9 @@ void run_bench_train(const BenchOptions& o) {
   if (o.repeats <= 0) fail("--repeats must be positive, got {}", o.repeats);
   if (o.precision != "f32") fail("--train runs in f32; --precision {} is for inference", o.precision);
   const int threads = num_threads();
-  Graph g = models::build_model(o.model, o.model_options);
+  ModelSource source = load_model_source(o.model, o.zoo);
+  if (!source.graph) fail("{}: --train needs a zoo model or a checkpoint, not an ONNX file", o.model);
+  Graph& g = *source.graph;
   std::unique_ptr<Optimizer> opt = make_optimizer(o.optimizer, o.optimizer_options);
 
   Dims in_dims{o.batch};
@@ -60,7 +63,7 @@ void run_bench_train(const BenchOptions& o) {
   const int64_t classes = g.node_dims(g.output()).back();
   Tensor x(in_dims);
   std::vector<int32_t> labels(size_t(o.batch));
-  std::mt19937 rng(uint32_t(o.model_options.seed));
+  std::mt19937 rng(uint32_t(o.zoo.seed));
   std::uniform_real_distribution<float> u(0.f, 1.f);
   for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
   for (auto& l : labels) l = int32_t(rng() % uint32_t(classes));

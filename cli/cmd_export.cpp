@@ -6,10 +6,11 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "io/checkpoint.h"
 #include "io/onnx/onnx_export.h"
 #include "models/models.h"
+#include "train/checkpoint_model.h"
 #include "train/model_config.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept::cli {
 
@@ -29,14 +30,16 @@ void run_export(ExportOptions& o) {
   nlohmann::json config;
   Graph graph("");
   if (!o.checkpoint.empty()) {
-    Checkpoint ck = read_checkpoint(o.checkpoint);
+    CheckpointModel ck = load_checkpoint_model(o.checkpoint);
     model_name = ck.meta.model;
     config = ck.meta.model_config;
-    graph = models::build_model(model_name, model_options_from_json(config));
-    load_params(ck.params, graph.params(), o.checkpoint);
-    // The model expects inputs normalized as in training; say how, for the user.
-    if (auto it = ck.meta.extra.find("normalize"); it != ck.meta.extra.end() && !it->is_null())
-      eo.metadata.emplace_back("xcept.normalize", it->dump());
+    graph = std::move(ck.graph);
+    // The model expects inputs normalized as in training, and its outputs are the
+    // dataset's classes: both travel with the file (Model::from_onnx reads them back).
+    if (!ck.normalization.empty())
+      eo.metadata.emplace_back(kOnnxNormalizeKey, normalization_to_json(ck.normalization).dump());
+    if (!ck.class_names.empty())
+      eo.metadata.emplace_back(kOnnxClassNamesKey, nlohmann::json(ck.class_names).dump());
     eo.doc = fmt::format("{} from checkpoint {} (epoch {})", model_name, o.checkpoint,
                          ck.meta.epoch);
   } else {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/curve_plotter.h"
 #include "train/evaluate_runtime.h"
 #include "train/mpi_comm.h"
 #include "train/trainer.h"
@@ -67,6 +68,7 @@ class ProgressBar {
 struct TrainOptions {
   TrainConfig config;
   std::string schedule = "constant", mid_activation = "none", order = "dw-pw";
+  std::string plot = "png";
   double lr = 1e-3, weight_decay = -1, epsilon = -1;
   bool distributed = false;
   double bucket_mb = 4, collective_timeout = 30;
@@ -102,6 +104,7 @@ void run_train(TrainOptions& o) {
   if (o.distributed) comm = std::make_unique<MpiComm>(o.collective_timeout);
   const bool lead = !comm || comm->rank() == 0;  // rank 0 alone reports
   ProgressBar bar;
+  CurvePlotter curves(c.out_dir, o.plot);
   TrainCallbacks cb;
   cb.on_note = [](const std::string& s) { fmt::print("{}\n", s); };
   cb.on_batch = [&](const TrainProgress& p) { bar.update(p); };
@@ -112,6 +115,7 @@ void run_train(TrainOptions& o) {
                e.epoch, e.train_loss, 100 * e.train_accuracy, e.test_loss, 100 * e.test_accuracy,
                e.images_per_s, clock_text(e.seconds), e.best ? "  (best)" : "");
     std::fflush(stdout);
+    curves.epoch_done();
   };
   if (lead)
     fmt::print("training {} with {} (lr {}, {} schedule), {} epochs, batch {}, seed {}, into {}\n",
@@ -183,8 +187,8 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--model,-m", c.model, "model name (see `xcept models`)")->capture_default_str();
   t->add_option("--data,-d", c.data_dir, "dataset folder (IDX, CIFAR-10 binary, image folders)")
       ->capture_default_str();
-  t->add_option("--epochs,-e", c.epochs)->capture_default_str();
-  t->add_option("--batch-size,-b", c.batch_size)->capture_default_str();
+  t->add_option("--epochs,-e", c.epochs)->capture_default_str()->check(CLI::PositiveNumber);
+  t->add_option("--batch-size,-b", c.batch_size)->capture_default_str()->check(CLI::PositiveNumber);
   t->add_option("--optimizer", c.optimizer, "sgd|rmsprop|adam|adamw|lars")->capture_default_str();
   t->add_option("--lr", o->lr, "base learning rate")->capture_default_str();
   t->add_option("--schedule", o->schedule, "constant|step|cosine")->capture_default_str();
@@ -221,6 +225,8 @@ void add_train_commands(CLI::App& app) {
                 "seconds a rank may keep the others waiting before the job ends naming it")
       ->capture_default_str()
       ->needs(dist);
+  t->add_option("--plot", o->plot, "loss/accuracy curves drawn into OUT after every epoch: png|svg|none")
+      ->capture_default_str();
   t->add_option("--alpha", c.model_options.alpha, "width multiplier");
   t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
   t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");
@@ -235,7 +241,7 @@ void add_train_commands(CLI::App& app) {
   auto* ev = app.add_subcommand("eval", "evaluate a checkpoint on a dataset's test split");
   ev->add_option("--checkpoint,-c", e->checkpoint, "checkpoint file")->required();
   ev->add_option("--data,-d", e->data, "dataset folder")->capture_default_str();
-  ev->add_option("--batch-size,-b", e->batch_size)->capture_default_str();
+  ev->add_option("--batch-size,-b", e->batch_size)->capture_default_str()->check(CLI::PositiveNumber);
   ev->add_option("--limit", e->limit, "first N test images only");
   ev->add_option("--precision", e->precision,
                  "f32|bf16: evaluate through the inference runtime (bf16 also runs f32 and "

@@ -4,7 +4,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "xcept/measure.h"
+
 namespace xcept::cli {
+
+// --batch --repeats --warmup of a subcommand's --bench (cmd_convs.cpp).
+void add_measure_options(CLI::App& cmd, MeasureOptions& m);
 
 void add_convs_command(CLI::App& app);
 void add_models_commands(CLI::App& app);  // models, summary
@@ -13,5 +18,7 @@ void add_export_command(CLI::App& app);   // export (ONNX)
 void add_bench_commands(CLI::App& app);   // bench, peak
 void add_run_command(CLI::App& app);      // run (ONNX)
 void add_bench_allreduce_command(CLI::App& app);  // bench-allreduce (under mpirun)
+void add_predict_command(CLI::App& app);  // predict (images)
+void add_plot_command(CLI::App& app);     // plot (training curves)
 
 }  // namespace xcept::cli

@@ -25,11 +25,11 @@ Dims parse_dims(std::string_view text, size_t rank, std::string_view what) {
     int64_t v = 0;
     auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
     if (part.empty() || ec != std::errc() || p != part.data() + part.size() || v <= 0)
-      fail("{}: '{}' is not a list of {} positive integers like 19x19x728", what, text, rank);
+      fail("{}: '{}' is not a list of positive integers like 19x19x728", what, text);
     dims.push_back(v);
     pos = end + 1;
   }
-  if (dims.size() != rank)
+  if (rank > 0 && dims.size() != rank)
     fail("{}: '{}' has {} sizes, expected {}", what, text, dims.size(), rank);
   return dims;
 }

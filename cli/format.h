@@ -13,7 +13,7 @@ namespace xcept::cli {
 std::string with_commas(int64_t v);
 
 // "19x19x728" -> {19, 19, 728}; throws xcept::Error naming `what` unless there are
-// exactly `rank` positive integers.
+// exactly `rank` positive integers (any number when rank is 0).
 Dims parse_dims(std::string_view text, size_t rank, std::string_view what);
 
 }  // namespace xcept::cli

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   xcept::cli::add_bench_commands(app);
   xcept::cli::add_run_command(app);
   xcept::cli::add_bench_allreduce_command(app);
+  xcept::cli::add_predict_command(app);
+  xcept::cli::add_plot_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

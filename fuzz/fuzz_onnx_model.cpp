@@ -18,6 +18,7 @@
 #include "io/onnx/onnx_model.h"
 #include "runtime/executor.h"
 #include "runtime/optimize.h"
+#include "onnx/onnx_pb.h"
 
 namespace {
 

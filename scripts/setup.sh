@@ -12,6 +12,8 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   clang libclang-rt-14-dev
   openmpi-bin libopenmpi-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest
+  gnuplot-nox
 )
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi

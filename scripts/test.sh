@@ -14,6 +14,7 @@ fi
 jobs="$(nproc)"
 scripts/build.sh release
 (cd build && ctest --output-on-failure -j "$jobs")
+scripts/test_install.sh build  # the installed library as a user builds on it: examples/
 if [ "${XCEPT_SKIP_SANITIZE:-0}" != 1 ]; then
   scripts/build.sh sanitize
   (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -14,6 +14,7 @@
 #include "io/onnx/onnx_tensor.h"
 #include "runtime/executor.h"
 #include "runtime/optimize.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept::test {
 

@@ -20,6 +20,7 @@
 #include "onnx_export_support.h"
 #include "test_support.h"
 #include "train/model_config.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 namespace {

@@ -11,6 +11,7 @@
 #include "onnx_test_support.h"
 #include "runtime/ops/tensor_ops.h"
 #include "test_support.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 namespace {

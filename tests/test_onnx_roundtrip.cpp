@@ -10,6 +10,7 @@
 #include "runtime/executor.h"
 #include "runtime/optimize.h"
 #include "test_support.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 namespace {

@@ -224,3 +224,38 @@ TEST(RuntimeExecutor, RefusesAnArenaOverTheLimitNamingTheLargestValue) {
     EXPECT_NE(std::string(e.what()).find("'image' 1048576"), std::string::npos) << e.what();
   }
 }
+
+// Running on the caller's memory: outputs land in the caller's buffers, inputs are read
+// in place yet never written (random programs run steps in place on their input).
+TEST(RuntimeExecutor, RunsOnCallerMemoryWithoutTouchingTheInput) {
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    Program ref = copy_program(seed);
+    const Tensor x = random_tensor({2, 4, 4, 8}, seed * 11);
+    const Tensor x_before = x;
+    std::vector<Tensor> want = evaluate_naively(ref, {&x});
+    ExecutorOptions poison;
+    poison.poison_arena = true;
+    Executor ex(copy_program(seed), poison);
+    std::vector<Tensor> got;
+    for (ValueId o : ex.program().outputs()) got.emplace_back(ex.program().value(o).dims);
+    std::vector<MutView> out;
+    for (Tensor& t : got) out.push_back({t.data(), &t.dims()});
+    const ConstView in{x.data(), &x.dims()};
+    for (int rep = 0; rep < 2; ++rep) {
+      ex.run(std::span<const ConstView>(&in, 1), out);
+      for (size_t i = 0; i < got.size(); ++i)
+        for (int64_t k = 0; k < got[i].numel(); ++k)
+          ASSERT_EQ(got[i][k], want[i][k]) << "seed " << seed << " output " << i << " at " << k;
+      for (int64_t k = 0; k < x.numel(); ++k) ASSERT_EQ(x[k], x_before[k]) << "seed " << seed;
+    }
+  }
+  Executor ex(copy_program(1));
+  Tensor wrong({1, 4, 4, 8});
+  const ConstView in{wrong.data(), &wrong.dims()};
+  try {
+    ex.run(std::span<const ConstView>(&in, 1), {});
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("2 output(s), 0 buffer(s)"), std::string::npos) << e.what();
+  }
+}

@@ -43,6 +43,7 @@ struct FamilyRow {
   std::string formula;  // the params formula, e.g. "K^2 C M"
   int64_t ho = 0, wo = 0, out_channels = 0;
   Cost cost;
+  std::vector<ConvShape> convs;  // the convolution(s) it is, in order (batch 1)
 };
 
 // Rows: normal, grouped, depthwise, pointwise, depthwise separable (depthwise then

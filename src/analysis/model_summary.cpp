@@ -27,13 +27,17 @@ ModelSummary summarize(Graph& graph) {
     }
     l.macs = layer->macs();
     l.activation_bytes = numel(l.output) * int64_t(sizeof(float));
-    s.params_total += l.params;
-    s.params_trainable += l.params_trainable;
-    s.macs += l.macs;
-    s.activation_bytes += l.activation_bytes;
-    s.layers.push_back(std::move(l));
+    add_layer(s, std::move(l));
   }
   return s;
+}
+
+void add_layer(ModelSummary& s, LayerSummary l) {
+  s.params_total += l.params;
+  s.params_trainable += l.params_trainable;
+  s.macs += l.macs;
+  s.activation_bytes += l.activation_bytes;
+  s.layers.push_back(std::move(l));
 }
 
 }  // namespace xcept

@@ -8,29 +8,13 @@
 #include <vector>
 
 #include "autograd/graph.h"
+#include "xcept/summary.h"  // LayerSummary, ModelSummary
 
 namespace xcept {
 
-struct LayerSummary {
-  std::string name;
-  std::string type;
-  Dims output;  // per image
-  int64_t params = 0;
-  int64_t params_trainable = 0;
-  int64_t macs = 0;
-  int64_t activation_bytes = 0;  // float32 output of this layer, per image
-};
-
-struct ModelSummary {
-  std::string model;
-  Dims input;
-  std::vector<LayerSummary> layers;  // every node but the input, in execution order
-  int64_t params_total = 0;
-  int64_t params_trainable = 0;
-  int64_t macs = 0;
-  int64_t activation_bytes = 0;  // sum over layers
-};
-
 ModelSummary summarize(Graph& graph);
+
+// Appends a layer and adds it to the totals (every summarizer builds summaries this way).
+void add_layer(ModelSummary& s, LayerSummary layer);
 
 }  // namespace xcept

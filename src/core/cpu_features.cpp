@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include "core/error.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -34,19 +37,39 @@ static Isa detect_isa() {
   return Isa::generic;
 }
 
-Isa max_isa() {
-  static const Isa isa = [] {
-    Isa hw = detect_isa();
-    const char* cap = std::getenv("XCEPT_MAX_ISA");
-    if (!cap) return hw;
-    Isa want = hw;
-    if (!std::strcmp(cap, "generic")) want = Isa::generic;
-    else if (!std::strcmp(cap, "avx2")) want = Isa::avx2;
-    else if (!std::strcmp(cap, "avx512")) want = Isa::avx512;
-    return static_cast<int>(want) < static_cast<int>(hw) ? want : hw;
-  }();
-  return isa;
+Isa parse_isa(std::string_view name) {
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+    if (name == isa_name(isa)) return isa;
+  fail("unknown instruction set '{}' (expected generic, avx2 or avx512)", name);
 }
+
+Isa cpu_isa() {
+  static const Isa hw = detect_isa();
+  return hw;
+}
+
+namespace {
+
+// The cap: XCEPT_MAX_ISA at first use (an unknown value is ignored: no cap), then
+// whatever set_max_isa stores. Read on every kernel dispatch, hence an atomic.
+std::atomic<int>& isa_cap() {
+  static std::atomic<int> cap = [] {
+    const char* env = std::getenv("XCEPT_MAX_ISA");
+    for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
+      if (env && !std::strcmp(env, isa_name(isa))) return static_cast<int>(isa);
+    return static_cast<int>(Isa::avx512);
+  }();
+  return cap;
+}
+
+}  // namespace
+
+Isa max_isa() {
+  const int cap = isa_cap().load(std::memory_order_relaxed);
+  return cap < static_cast<int>(cpu_isa()) ? static_cast<Isa>(cap) : cpu_isa();
+}
+
+void set_max_isa(Isa cap) { isa_cap().store(static_cast<int>(cap), std::memory_order_relaxed); }
 
 bool cpu_has_avx512_bf16() {
 #if defined(__x86_64__) || defined(__i386__)

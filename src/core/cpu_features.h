@@ -1,17 +1,14 @@
 // Which instruction sets this CPU (and OS) can run, and how much memory it has. Kernels for each ISA are compiled
 // into the same binary; dispatch asks here once which of them may run.
+//
+// Isa, isa_name, cpu_isa, max_isa and set_max_isa are public (xcept/settings.h): the
+// cap (XCEPT_MAX_ISA or set_max_isa) lets tests, benchmarks and callers force the
+// fallback paths.
 #pragma once
 
+#include "xcept/settings.h"
+
 namespace xcept {
-
-// Ordered: a CPU that supports an ISA supports all below it.
-enum class Isa { generic = 0, avx2 = 1, avx512 = 2 };
-
-const char* isa_name(Isa isa);
-
-// Best ISA the CPU supports, capped by the environment variable XCEPT_MAX_ISA
-// (generic|avx2|avx512) so tests and benchmarks can force the fallback paths.
-Isa max_isa();
 
 // True when kernels written for `isa` may run here.
 bool isa_available(Isa isa);

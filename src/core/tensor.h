@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace xcept {
+#include "xcept/types.h"  // Dims
 
-using Dims = std::vector<int64_t>;
+namespace xcept {
 
 std::string dims_to_string(const Dims& dims);  // "1x19x19x728"
 

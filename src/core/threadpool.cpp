@@ -201,7 +201,7 @@ ThreadPool& pool() {
 int num_threads() { return pool().size(); }
 
 void set_num_threads(int threads) {
-  threads = std::max(threads, 1);
+  if (threads <= 0) threads = default_threads();
   if (threads != pool().size()) pool().resize(threads);
 }
 

@@ -16,12 +16,9 @@
 #include <cstdint>
 #include <functional>
 
-namespace xcept {
+#include "xcept/settings.h"  // num_threads, set_num_threads (default: hardware concurrency)
 
-// Number of threads parallel_for uses (>= 1). Defaults to the hardware concurrency.
-int num_threads();
-// Safe at any time: waits for a running region to finish before changing the workers.
-void set_num_threads(int threads);
+namespace xcept {
 
 // Calls fn(begin, end) on disjoint ranges covering [0, n). Ranges are at least `grain`
 // long (except the last), so tiny loops stay on one thread.

@@ -1,8 +1,5 @@
 #include "io/image_folder.h"
 
-#include <stb_image.h>
-#include <stb_image_resize.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -12,26 +9,12 @@
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "io/image.h"
 
 namespace xcept {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Bigger than any sane compressed JPEG/PNG; keeps the size inside stb's int length.
-constexpr int64_t kMaxImageFileBytes = int64_t{1} << 28;
-
-struct StbFree {
-  void operator()(unsigned char* p) const { stbi_image_free(p); }
-};
-using StbPixels = std::unique_ptr<unsigned char, StbFree>;
-
-bool is_image_file(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
 
 bool is_hidden(const fs::path& p) { return p.filename().string().starts_with('.'); }
 
@@ -40,45 +23,12 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, bool want_dirs) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (is_hidden(it->path())) continue;
-    if (want_dirs ? it->is_directory(ec) : (it->is_regular_file(ec) && is_image_file(it->path())))
+    if (want_dirs ? it->is_directory(ec) : (it->is_regular_file(ec) && is_image_file_name(it->path().string())))
       out.push_back(it->path());
   }
   if (ec) fail("{}: cannot list folder ({})", dir.string(), ec.message());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-std::vector<unsigned char> read_image_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) fail("{}: cannot open for reading", path.string());
-  int64_t size = static_cast<int64_t>(in.tellg());
-  if (size < 0) fail("{}: cannot read file size", path.string());
-  if (size > kMaxImageFileBytes)
-    fail("{}: {} bytes, more than the limit of {} for one image", path.string(), size,
-         kMaxImageFileBytes);
-  std::vector<unsigned char> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) fail("{}: read error", path.string());
-  return bytes;
-}
-
-struct Decoded {
-  int width = 0, height = 0;
-  StbPixels pixels;  // height x width x channels
-};
-
-Decoded decode(const fs::path& path, int channels) {
-  std::vector<unsigned char> bytes = read_image_file(path);
-  if (bytes.empty()) fail("{}: empty file", path.string());
-  Decoded d;
-  int file_channels = 0;
-  d.pixels.reset(stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &d.width,
-                                       &d.height, &file_channels, channels));
-  if (!d.pixels) {
-    const char* why = stbi_failure_reason();
-    fail("{}: cannot decode image ({})", path.string(), why ? why : "unknown error");
-  }
-  return d;
 }
 
 }  // namespace
@@ -111,7 +61,7 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& opti
   // The first image fixes the size unless the caller asked for one.
   int height = options.height, width = options.width;
   if (!resize) {
-    Decoded first = decode(files[0], channels);
+    const DecodedImage first = decode_image_file(files[0].string(), channels);
     height = first.height;
     width = first.width;
   }
@@ -125,19 +75,12 @@ Dataset load_image_folder(const std::string& dir, const ImageFolderOptions& opti
   std::vector<std::string> errors(files.size());
   const float* scale = unit_scale_table();
   parallel_for(n, 4, [&](int64_t begin, int64_t end) {
-    std::vector<unsigned char> resized;
     for (int64_t i = begin; i < end; ++i) {
       try {
-        Decoded d = decode(files[i], channels);
-        const unsigned char* src = d.pixels.get();
-        if (resize) {
-          resized.resize(static_cast<size_t>(image_floats));
-          if (!stbir_resize_uint8(src, d.width, d.height, 0, resized.data(), width, height, 0,
-                                  channels))
-            fail("{}: cannot resize {}x{} to {}x{}", files[i].string(), d.width, d.height, width,
-                 height);
-          src = resized.data();
-        } else if (d.width != width || d.height != height) {
+        const DecodedImage d = decode_image_file(files[i].string(), channels, options.height,
+                                                 options.width);
+        const unsigned char* src = d.pixels.data();
+        if (d.width != width || d.height != height) {
           fail(
               "{}: image is {}x{} (width x height) but {} is {}x{}; all images must have the "
               "same size (or set a resize height and width)",

@@ -60,8 +60,13 @@ struct Executor::Impl {
   bool profiling = false;
   bool poison = false;
   std::vector<double> step_ms;
+  // Per program input / output: read from / written to the caller's memory directly
+  // (see run); and the per-run pointer table with those substitutions.
+  std::vector<bool> input_direct, output_direct;
+  std::vector<float*> run_ptr;
 
   void build_plan();
+  void plan_direct_io();
   void check_arena_size(int64_t limit) const;
 };
 
@@ -159,6 +164,26 @@ void Executor::Impl::build_plan() {
   }
 }
 
+// An input can be read where the caller holds it unless its buffer is also another
+// value's (a step runs in place on it). An output can be written where the caller wants
+// it when a step writes it and nothing else holds it: its life ends with the program,
+// so no later step reuses its buffer, and a step that ran in place on its input simply
+// runs out of place.
+void Executor::Impl::plan_direct_io() {
+  const auto& values = program.values();
+  std::vector<int> sharing(buffers.size(), 0);
+  for (size_t v = 0; v < values.size(); ++v)
+    if (buffer_of[v] >= 0) ++sharing[size_t(buffer_of[v])];
+  for (ValueId v : program.inputs())
+    input_direct.push_back(buffer_of[size_t(v)] >= 0 && sharing[size_t(buffer_of[size_t(v)])] == 1);
+  std::vector<bool> written(values.size(), false);
+  for (const Step& st : program.steps()) written[size_t(st.output)] = true;
+  const auto& outs = program.outputs();
+  for (size_t i = 0; i < outs.size(); ++i)
+    output_direct.push_back(written[size_t(outs[i])] &&
+                            std::count(outs.begin(), outs.end(), outs[i]) == 1);
+}
+
 void Executor::Impl::check_arena_size(int64_t limit) const {
   if (limit <= 0 || arena_bytes <= limit) return;
   const PlannedValue* big = nullptr;
@@ -199,6 +224,7 @@ Executor::Executor(Program program, const ExecutorOptions& options)
                       impl_->buffers[size_t(impl_->buffer_of[v])].offset / int64_t(sizeof(float));
   }
   impl_->step_ms.assign(impl_->program.steps().size(), 0.0);
+  impl_->plan_direct_io();
 }
 
 Executor::~Executor() = default;
@@ -206,26 +232,54 @@ Executor::Executor(Executor&&) noexcept = default;
 Executor& Executor::operator=(Executor&&) noexcept = default;
 
 std::vector<Tensor> Executor::run(const std::vector<const Tensor*>& inputs) {
+  const Program& p = impl_->program;
+  std::vector<ConstView> in;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i]) fail("executor: input {} is missing", i);
+    in.push_back({inputs[i]->data(), &inputs[i]->dims()});
+  }
+  std::vector<Tensor> outs;
+  std::vector<MutView> out;
+  for (ValueId v : p.outputs()) outs.emplace_back(p.value(v).dims);
+  for (Tensor& t : outs) out.push_back({t.data(), &t.dims()});
+  run(in, out);
+  return outs;
+}
+
+void Executor::run(std::span<const ConstView> inputs, std::span<const MutView> outputs) {
   Impl& m = *impl_;
   const Program& p = m.program;
   if (inputs.size() != p.inputs().size())
     fail("executor: the program takes {} input(s), got {}", p.inputs().size(), inputs.size());
+  if (outputs.size() != p.outputs().size())
+    fail("executor: the program gives {} output(s), {} buffer(s) given", p.outputs().size(),
+         outputs.size());
   if (m.poison) m.arena.fill(std::numeric_limits<float>::quiet_NaN());
+  m.run_ptr = m.ptr;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Value& v = p.value(p.inputs()[i]);
-    if (!inputs[i] || inputs[i]->dims() != v.dims)
+    const ValueId id = p.inputs()[i];
+    const Value& v = p.value(id);
+    if (!inputs[i].dims || *inputs[i].dims != v.dims)
       fail("executor: input '{}' must be {}, got {}", v.name, dims_to_string(v.dims),
-           inputs[i] ? dims_to_string(inputs[i]->dims()) : "nothing");
-    if (inputs[i]->numel())
-      std::memcpy(m.ptr[size_t(p.inputs()[i])], inputs[i]->data(),
-                  size_t(inputs[i]->numel()) * sizeof(float));
+           inputs[i].dims ? dims_to_string(*inputs[i].dims) : "nothing");
+    if (m.input_direct[i])
+      m.run_ptr[size_t(id)] = const_cast<float*>(inputs[i].data);  // only ever read
+    else if (const int64_t n = numel_of(v.dims, v.name))
+      std::memcpy(m.ptr[size_t(id)], inputs[i].data, size_t(n) * sizeof(float));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Value& v = p.value(p.outputs()[i]);
+    if (!outputs[i].dims || *outputs[i].dims != v.dims)
+      fail("executor: output '{}' is {}, the buffer given is {}", v.name, dims_to_string(v.dims),
+           outputs[i].dims ? dims_to_string(*outputs[i].dims) : "nothing");
+    if (m.output_direct[i]) m.run_ptr[size_t(p.outputs()[i])] = outputs[i].data;
   }
   std::vector<ConstView> in;
   for (size_t s = 0; s < p.steps().size(); ++s) {
     const Step& st = p.steps()[s];
     in.clear();
-    for (ValueId v : st.inputs) in.push_back({m.ptr[size_t(v)], &p.value(v).dims});
-    const MutView out{m.ptr[size_t(st.output)], &p.value(st.output).dims};
+    for (ValueId v : st.inputs) in.push_back({m.run_ptr[size_t(v)], &p.value(v).dims});
+    const MutView out{m.run_ptr[size_t(st.output)], &p.value(st.output).dims};
     if (!m.profiling) {
       st.op->run(in, out);
       continue;
@@ -235,13 +289,12 @@ std::vector<Tensor> Executor::run(const std::vector<const Tensor*>& inputs) {
     const auto t1 = std::chrono::steady_clock::now();
     m.step_ms[s] = std::chrono::duration<double, std::milli>(t1 - t0).count();
   }
-  std::vector<Tensor> outs;
-  for (ValueId v : p.outputs()) {
-    Tensor t(p.value(v).dims);
-    if (t.numel()) std::memcpy(t.data(), m.ptr[size_t(v)], size_t(t.numel()) * sizeof(float));
-    outs.push_back(std::move(t));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const ValueId v = p.outputs()[i];
+    if (m.output_direct[i]) continue;
+    if (const int64_t n = numel_of(p.value(v).dims, p.value(v).name))
+      std::memcpy(outputs[i].data, m.run_ptr[size_t(v)], size_t(n) * sizeof(float));
   }
-  return outs;
 }
 
 const Program& Executor::program() const { return impl_->program; }

@@ -4,17 +4,19 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "runtime/program.h"
+#include "xcept/types.h"  // Precision
 
 namespace xcept {
 
-// Arithmetic the steps run in: f32, or bf16 multiplies with f32 accumulation where an op
-// has a bf16 kernel (Op::prepare). bf16 runs as f32 on CPUs without AVX512_BF16, and on
-// CPUs where it would be slower (kernels/gemm_bf16.h: bf16_gemm_pays) unless asked to.
-enum class Precision { f32, bf16 };
+// Precision (xcept/types.h): the arithmetic the steps run in: f32, or bf16 multiplies
+// with f32 accumulation where an op has a bf16 kernel (Op::prepare). bf16 runs as f32 on
+// CPUs without AVX512_BF16, and on CPUs where it would be slower (kernels/gemm_bf16.h:
+// bf16_gemm_pays) unless asked to.
 const char* precision_name(Precision p);  // "f32", "bf16"
 // Inverse of precision_name; throws xcept::Error naming the bad value.
 Precision parse_precision(std::string_view name);
@@ -52,6 +54,11 @@ class Executor {
   // Inputs in program().inputs() order, dims as declared (throws naming the input if not).
   // Returns the outputs in program().outputs() order.
   std::vector<Tensor> run(const std::vector<const Tensor*>& inputs);
+  // The same on the caller's memory: inputs are read where they lie (copied into the
+  // arena only when a step would overwrite them in place) and outputs are written where
+  // the caller wants them (copied only when an output is a constant, an input, or listed
+  // twice). Dims as declared; inputs and outputs must not overlap each other.
+  void run(std::span<const ConstView> inputs, std::span<const MutView> outputs);
 
   const Program& program() const;
   // Peak bytes of the planned arena (intermediate values), excluding weights.

@@ -2,18 +2,15 @@
 
 #include <algorithm>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "io/checkpoint.h"
 #include "io/data_dir.h"
-#include "models/models.h"
 #include "runtime/lower_graph.h"
 #include "runtime/optimize.h"
 #include "runtime/output_error.h"
 #include "train/batcher.h"
 #include "train/loss.h"
-#include "train/model_config.h"
+#include "train/checkpoint_model.h"
 
 namespace xcept {
 
@@ -56,15 +53,11 @@ Tensor first_rows(const Tensor& t, int64_t rows) {
 RuntimeEvalResult evaluate_checkpoint_runtime(const std::string& checkpoint,
                                               const std::string& data_dir, Precision precision,
                                               int64_t batch_size, int64_t limit) {
-  if (batch_size <= 0) fail("--batch-size must be positive, got {}", batch_size);
-  Checkpoint ck = read_checkpoint(checkpoint);
-  Graph graph = models::build_model(ck.meta.model, model_options_from_json(ck.meta.model_config));
-  load_params(ck.params, graph.params(), checkpoint);
+  if (batch_size <= 0) fail("batch_size must be positive, got {}", batch_size);
+  CheckpointModel m = load_checkpoint_model(checkpoint);
+  Graph& graph = m.graph;
   Dataset test = load_dataset(data_dir, "test");
-  const Dims& in = graph.node_dims(0);
-  if (test.images.dim(1) != in[0] || test.images.dim(2) != in[1] || test.images.dim(3) != in[2])
-    fail("{}: test images are {}x{}x{}, the model in {} takes {}", data_dir, test.images.dim(1),
-         test.images.dim(2), test.images.dim(3), checkpoint, dims_to_string(in));
+  check_images_fit(test, graph, data_dir, checkpoint);
   const int64_t images = limit > 0 ? std::min(limit, test.size()) : test.size();
   if (images == 0) fail("{}: the test set is empty", data_dir);
   batch_size = std::min(batch_size, images);
@@ -72,10 +65,8 @@ RuntimeEvalResult evaluate_checkpoint_runtime(const std::string& checkpoint,
   BatchLoaderOptions lo;
   lo.batch_size = batch_size;
   lo.shuffle = false;
-  const nlohmann::json norm = ck.meta.extra.value("normalize", nlohmann::json());
-  if (norm.is_object())
-    lo.augment = AugmentConfig{0, false, norm.at("mean").get<std::vector<float>>(),
-                               norm.at("std").get<std::vector<float>>()};
+  if (!m.normalization.empty())
+    lo.augment = AugmentConfig{0, false, m.normalization.mean, m.normalization.std};
 
   auto compile = [&](Precision p) {
     Program program = lower_graph(graph, batch_size);

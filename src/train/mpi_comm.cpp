@@ -152,7 +152,7 @@ struct MpiComm::Impl {
 bool MpiComm::built() { return true; }
 
 MpiComm::MpiComm(double timeout_s) : impl_(std::make_unique<Impl>()) {
-  if (!(timeout_s > 0)) fail("--collective-timeout must be > 0 seconds, got {}", timeout_s);
+  if (!(timeout_s > 0)) fail("collective timeout must be > 0 seconds, got {}", timeout_s);
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
@@ -260,7 +260,7 @@ struct MpiComm::Impl {};
 
 bool MpiComm::built() { return false; }
 MpiComm::MpiComm(double) {
-  fail("--distributed: this build has no MPI (install libopenmpi-dev and openmpi-bin, e.g. "
+  fail("distributed training: this build has no MPI (install libopenmpi-dev and openmpi-bin, e.g. "
        "with scripts/setup.sh, and build again)");
 }
 MpiComm::~MpiComm() = default;

@@ -14,6 +14,7 @@
 #include "io/checkpoint.h"
 #include "io/data_dir.h"
 #include "train/batcher.h"
+#include "train/checkpoint_model.h"
 #include "train/data_parallel.h"
 #include "train/data_rng.h"
 #include "train/loss.h"
@@ -46,19 +47,6 @@ Dataset first_n(Dataset d, int64_t n) {
   d.labels.resize(size_t(n));
   return d;
 }
-
-struct Normalization {
-  std::vector<float> mean, std;
-  nlohmann::json to_json() const { return {{"mean", mean}, {"std", std}}; }
-  static Normalization from_json(const nlohmann::json& j) {
-    Normalization n;
-    if (j.is_object()) {
-      n.mean = j.at("mean").get<std::vector<float>>();
-      n.std = j.at("std").get<std::vector<float>>();
-    }
-    return n;
-  }
-};
 
 // Model options completed from the data: classes, input size and channels.
 models::ModelOptions options_for(const Dataset& data, models::ModelOptions o,
@@ -149,8 +137,8 @@ struct EpochSums {
 class StepCheckpointClock {
  public:
   StepCheckpointClock(int64_t every, double minutes) : every_(every), minutes_(minutes) {
-    if (every < 0) fail("--checkpoint-every must be >= 0, got {}", every);
-    if (!(minutes >= 0)) fail("--checkpoint-minutes must be >= 0, got {}", minutes);
+    if (every < 0) fail("checkpoint_every must be >= 0, got {}", every);
+    if (!(minutes >= 0)) fail("checkpoint_minutes must be >= 0, got {}", minutes);
   }
   bool due(int64_t steps) const {
     return (every_ > 0 && steps % every_ == 0) ||
@@ -177,8 +165,8 @@ void append_metrics(const fs::path& path, const EpochResult& e) {
 }  // namespace
 
 TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, MpiComm* comm) {
-  if (config.epochs <= 0) fail("--epochs must be positive, got {}", config.epochs);
-  if (config.batch_size <= 0) fail("--batch-size must be positive, got {}", config.batch_size);
+  if (config.epochs <= 0) fail("epochs must be positive, got {}", config.epochs);
+  if (config.batch_size <= 0) fail("batch_size must be positive, got {}", config.batch_size);
   StepCheckpointClock step_clock(config.checkpoint_every, config.checkpoint_minutes);
   const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
   const bool lead = rank == 0;  // evaluates, writes and reports
@@ -213,7 +201,7 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
   std::optional<Checkpoint> resumed;
   if (config.resume) {
     if (lead) {
-      if (!fs::exists(last)) fail("--resume: there is no {} to resume from", last.string());
+      if (!fs::exists(last)) fail("resume: there is no {} to resume from", last.string());
       resumed = read_checkpoint(last.string());
     }
     if (comm) {  // the other ranks get the metadata; the tensors follow once the model exists
@@ -222,7 +210,7 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
       if (!lead) resumed = Checkpoint{checkpoint_meta_from_json(nlohmann::json::parse(meta), last.string()), {}, {}};
     }
     if (resumed->meta.model != config.model)
-      fail("--resume: {} holds a {} model, not {}", last.string(), resumed->meta.model,
+      fail("resume: {} holds a {} model, not {}", last.string(), resumed->meta.model,
            config.model);
   }
   const models::ModelOptions model_options =
@@ -252,13 +240,13 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
     }
     graph.restore_step(ck.meta.step);  // batch norm's count of moving-average updates
     rng_state_from_text(ck.meta.rng_state, run_rng);
-    norm = Normalization::from_json(ck.meta.extra.value("normalize", nlohmann::json()));
+    norm = checkpoint_normalization(ck.meta, last.string());
     result.start_epoch = ck.meta.epoch;
     result.start_batch = ck.meta.extra.value("batch", int64_t(0));
     if (result.start_batch > 0) {
       const int64_t saved_batch = ck.meta.extra.value("batch_size", int64_t(0));
       if (saved_batch != config.batch_size)
-        fail("--resume: {} stopped mid-epoch with --batch-size {}; resume it with the same "
+        fail("resume: {} stopped mid-epoch with batch size {}; resume it with the same "
              "batch size, not {}", last.string(), saved_batch, config.batch_size);
       resumed_sums = EpochSums::from_json(ck.meta.extra.value("epoch_sums", nlohmann::json()));
     }
@@ -293,14 +281,15 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
   BatchLoader loader(train_data, lo);
   const int64_t batches = loader.batches_per_epoch();
   if (result.start_batch >= batches)
-    fail("--resume: {} stopped at batch {} of an epoch that has {}", last.string(),
+    fail("resume: {} stopped at batch {} of an epoch that has {}", last.string(),
          result.start_batch, batches);
 
   CheckpointMeta meta;
   meta.model = config.model;
   meta.model_config = model_options_to_json(model_options);
   meta.optimizer = optimizer->name();
-  meta.extra = {{"normalize", norm.mean.empty() ? nlohmann::json() : norm.to_json()},
+  meta.extra = {{"normalize", normalization_to_json(norm)},
+                {"class_names", train_data.class_names},
                 {"data_dir", config.data_dir},
                 {"batch_size", config.batch_size},
                 {"seed", config.seed},
@@ -409,16 +398,10 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
 
 EvalResult evaluate_checkpoint(const std::string& checkpoint, const std::string& data_dir,
                                int64_t batch_size, int64_t limit) {
-  Checkpoint ck = read_checkpoint(checkpoint);
-  Graph graph = models::build_model(ck.meta.model, model_options_from_json(ck.meta.model_config));
-  load_params(ck.params, graph.params(), checkpoint);
+  CheckpointModel m = load_checkpoint_model(checkpoint);
   Dataset test = first_n(load_dataset(data_dir, "test"), limit);
-  const Dims& in = graph.node_dims(0);
-  if (test.images.dim(1) != in[0] || test.images.dim(2) != in[1] || test.images.dim(3) != in[2])
-    fail("{}: test images are {}x{}x{}, the model in {} takes {}", data_dir, test.images.dim(1),
-         test.images.dim(2), test.images.dim(3), checkpoint, dims_to_string(in));
-  Normalization norm = Normalization::from_json(ck.meta.extra.value("normalize", nlohmann::json()));
-  return evaluate(graph, test, batch_size, norm);
+  check_images_fit(test, m.graph, data_dir, checkpoint);
+  return evaluate(m.graph, test, batch_size, m.normalization);
 }
 
 }  // namespace xcept

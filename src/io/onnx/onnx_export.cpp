@@ -20,6 +20,7 @@
 #include "layers/merge.h"
 #include "layers/pooling.h"
 #include "layers/shape_ops.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 

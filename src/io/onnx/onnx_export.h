@@ -29,12 +29,17 @@
 #include <vector>
 
 #include "autograd/graph.h"
-#include "onnx/onnx_pb.h"
+#include "io/onnx/onnx_fwd.h"
 
 namespace xcept {
 
 inline constexpr int64_t kOnnxExportOpset = 13;
 inline constexpr int64_t kOnnxExportIrVersion = 8;
+
+// metadata_props keys `xcept export` writes and Model::from_onnx reads back: the input
+// normalization ({"mean": [...], "std": [...]}) and the class names (a JSON list).
+inline constexpr const char* kOnnxNormalizeKey = "xcept.normalize";
+inline constexpr const char* kOnnxClassNamesKey = "xcept.class_names";
 
 struct OnnxExportOptions {
   std::string input_name = "input";

@@ -9,6 +9,7 @@
 #include "io/onnx/onnx_importer.h"
 #include "io/onnx/onnx_model.h"
 #include "runtime/ops/tensor_ops.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 
@@ -368,14 +369,34 @@ Program Importer::run() {
     for (const auto& i : g.node(n).input())
       if (!i.empty()) uses_[i]++;
 
+  std::set<std::string> params_left;  // float initializers no reported node has read yet
+  for (const auto& t : g.initializer())
+    if (vals_.at(t.name()).constant->is_f32()) params_left.insert(t.name());
   for (int n : order) {
     node = &g.node(n);
     if (!node->domain().empty() && node->domain() != "ai.onnx")
       unsupported(fmt::format("operator domain '{}'", node->domain()));
+    const size_t first_step = program.steps().size();
     if (!import_node(*this, *node)) unsupported("operator " + node->op_type());
     for (int i = 0; i < node->output_size(); ++i)
       if (output_used(i) && !vals_.count(node->output(i)))
         unsupported(fmt::format("output {} ('{}')", i, node->output(i)));
+    if (options_.node_report) {
+      OnnxNodeReport r{step_name(), node->op_type(), {}, 0, 0, first_step,
+                       program.steps().size(), false};
+      if (node->output_size() && vals_.count(node->output(0))) {
+        r.output = vals_.at(node->output(0)).dims;
+        r.folded = vals_.at(node->output(0)).pure_constant();
+      }
+      for (int k = 0; k < node->input_size(); ++k) {
+        if (!params_left.erase(node->input(k))) continue;
+        const int64_t n = vals_.at(node->input(k)).constant->numel();
+        r.params += n;
+        // Running mean and variance (inputs 3 and 4) are statistics, not trained.
+        if (node->op_type() != "BatchNormalization" || k < 3) r.params_trainable += n;
+      }
+      options_.node_report->push_back(std::move(r));
+    }
   }
   node = nullptr;
   for (const auto& go : g.output()) {
@@ -410,6 +431,44 @@ std::vector<std::string> onnx_graph_input_names(const onnx::ModelProto& model) {
   for (const auto& gi : model.graph().input())
     if (!init.count(gi.name())) r.push_back(gi.name());
   return r;
+}
+
+std::vector<std::string> onnx_graph_output_names(const onnx::ModelProto& model) {
+  std::vector<std::string> r;
+  for (const auto& go : model.graph().output()) r.push_back(go.name());
+  return r;
+}
+
+std::vector<Dims> onnx_declared_input_dims(const onnx::ModelProto& model, int64_t batch,
+                                           const std::string& model_name) {
+  std::set<std::string> init;
+  for (const auto& t : model.graph().initializer()) init.insert(t.name());
+  std::vector<Dims> r;
+  for (const auto& gi : model.graph().input()) {
+    if (init.count(gi.name())) continue;
+    if (!gi.type().has_tensor_type() || !gi.type().tensor_type().has_shape())
+      fail("{}: input '{}' declares no shape; give its dims", model_name, gi.name());
+    const auto& shp = gi.type().tensor_type().shape();
+    Dims d;
+    for (int i = 0; i < shp.dim_size(); ++i) {
+      if (shp.dim(i).has_dim_value() && shp.dim(i).dim_value() > 0) {
+        d.push_back(shp.dim(i).dim_value());
+      } else if (i == 0) {
+        d.push_back(batch);  // the batch
+      } else {
+        fail("{}: input '{}' axis {} is symbolic ('{}'); give the input's dims", model_name,
+             gi.name(), i, shp.dim(i).dim_param());
+      }
+    }
+    r.push_back(std::move(d));
+  }
+  return r;
+}
+
+std::string onnx_metadata(const onnx::ModelProto& model, const std::string& key) {
+  for (const auto& e : model.metadata_props())
+    if (e.key() == key) return e.value();
+  return {};
 }
 
 }  // namespace xcept

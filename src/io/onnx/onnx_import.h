@@ -21,7 +21,7 @@
 
 #include "core/error.h"
 #include "io/onnx/onnx_tensor.h"
-#include "onnx/onnx_pb.h"
+#include "io/onnx/onnx_fwd.h"
 #include "runtime/program.h"
 
 namespace xcept {
@@ -39,9 +39,20 @@ struct OnnxInput {
   const HostTensor* value = nullptr;  // not owned; needed for integer inputs
 };
 
+// What one ONNX node became, for per-node summaries (`xcept summary M.onnx`).
+struct OnnxNodeReport {
+  std::string name, op_type;
+  Dims output;          // ONNX's (logical, NCHW) dims of its first output, batch included
+  int64_t params = 0;   // elements of the float initializers it reads (counted at the first reader)
+  int64_t params_trainable = 0;  // the same without batch norm's running mean and variance
+  size_t first_step = 0, end_step = 0;  // the program steps it added: [first, end)
+  bool folded = false;  // its output was computed at import time (shape arithmetic)
+};
+
 struct OnnxImportOptions {
   std::string model_name = "model";  // starts error messages (usually the path)
   std::string base_dir;              // for external data; empty refuses it
+  std::vector<OnnxNodeReport>* node_report = nullptr;  // when set: one entry per node imported
 };
 
 // The program's inputs are the float graph inputs (in graph order, NCHW as ONNX gives
@@ -57,5 +68,16 @@ Program import_onnx(const onnx::ModelProto& model, const std::vector<HostTensor>
 
 // Names of the non-initializer graph inputs, in graph order (what `inputs` lists).
 std::vector<std::string> onnx_graph_input_names(const onnx::ModelProto& model);
+std::vector<std::string> onnx_graph_output_names(const onnx::ModelProto& model);
+
+// The dims the non-initializer graph inputs declare, in graph order, with every symbolic
+// dimension (a batch "N") set to `batch`. Throws xcept::Error naming `model_name`, the
+// input and the axis when an input declares no shape or a symbolic dimension other than
+// the first: its dims must then be given.
+std::vector<Dims> onnx_declared_input_dims(const onnx::ModelProto& model, int64_t batch,
+                                           const std::string& model_name);
+
+// The value of metadata_props `key`, or "" when the model has none.
+std::string onnx_metadata(const onnx::ModelProto& model, const std::string& key);
 
 }  // namespace xcept

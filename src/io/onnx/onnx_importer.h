@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "io/onnx/onnx_import.h"
 #include "runtime/op.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept::onnx_import {
 

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "io/byte_stream.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "onnx/onnx_pb.h"
+#include "io/onnx/onnx_fwd.h"
 
 namespace xcept {
 

@@ -13,6 +13,7 @@
 #include "core/checked_math.h"
 #include "core/error.h"
 #include "io/byte_stream.h"
+#include "onnx/onnx_pb.h"
 
 namespace xcept {
 

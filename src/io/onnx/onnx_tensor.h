@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "onnx/onnx_pb.h"
+#include "io/onnx/onnx_fwd.h"
 
 namespace xcept {
 

@@ -78,15 +78,15 @@ PackedBf16Matrix pack_bf16_b(int64_t k, int64_t n, const float* b, int64_t ldb, 
   return pm;
 }
 
-bool bf16_gemm_available() {
-  static const bool ok = isa_available(Isa::avx512) && cpu_has_avx512_bf16();
-  return ok;
-}
+// Not cached: the ISA cap may change at run time (set_max_isa).
+bool bf16_gemm_available() { return isa_available(Isa::avx512) && cpu_has_avx512_bf16(); }
 
 bool bf16_gemm_pays() {
-  static const bool pays = bf16_gemm_available() && measure_bf16_dot_peak_gflops(1) >=
-                                                        1.5 * measure_fma_peak_gflops(1, Isa::avx512);
-  return pays;
+  if (!bf16_gemm_available()) return false;
+  // Measured once, at the first call the cap allows bf16 at all.
+  static const bool faster =
+      measure_bf16_dot_peak_gflops(1) >= 1.5 * measure_fma_peak_gflops(1, Isa::avx512);
+  return faster;
 }
 
 void gemm_bf16(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,
