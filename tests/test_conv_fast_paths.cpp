@@ -304,3 +304,39 @@ TEST(Conv2dPrepacked, Bf16Im2colMatchesRoundedReference) {
         << s.to_string();
   }
 }
+
+// Output statistics (ConvEpilogue::stats, what a training batch norm after the layer
+// takes): the pointwise row's per-sweep statistics combined in order, and the pass over
+// y that conv2d_fwd makes for every other row, both against the reference batch-norm
+// statistics of the same y. The pointwise case spans several 1024-pixel sweeps, the last
+// one partial, with a bias and a relu applied first.
+TEST(OutputStats, MatchABatchNormPassOverTheOutput) {
+  ConvShape grouped = conv1x1(2, 9, 9, 24, 40);
+  {
+    ConvParams p;
+    p.out_channels = 40;
+    p.groups = 2;
+    grouped = make_conv_shape("fast_paths", 2, 9, 9, 24, p);
+  }
+  for (const ConvShape& s : {conv1x1(3, 20, 21, 24, 40), grouped,
+                             conv3x3(2, 9, 9, 16, 24, Padding::same())}) {
+    const auto x = test::random_vector<float>(s.input_numel(), 71);
+    const auto w = test::random_vector<float>(s.weight_numel(), 72);
+    const auto bias = test::random_vector<float>(s.m, 73, 0.5f, 2.f);  // mean far from 0
+    std::vector<float> y(s.output_numel()), mean(s.m, NAN), var(s.m, NAN);
+    OutputStats stats{mean.data(), var.data()};
+    ConvEpilogue ep(bias.data(), nullptr, ActKind::relu);
+    ep.stats = &stats;
+    conv2d_fwd(s, x.data(), w.data(), ep, y.data());
+    std::vector<float> want_mean(s.m), want_var(s.m);
+    const BatchNormShape bs{s.n * s.ho * s.wo, s.m};
+    batch_norm_stats_nhwc_f32_ref(bs, y.data(), want_mean.data(), want_var.data());
+    EXPECT_LT(test::max_rel_error(mean.data(), want_mean.data(), s.m), 1e-5) << s.to_string();
+    EXPECT_LT(test::max_rel_error(var.data(), want_var.data(), s.m), 1e-4) << s.to_string();
+    // y itself is what the forward without statistics writes.
+    std::vector<float> plain(s.output_numel());
+    ep.stats = nullptr;
+    conv2d_fwd(s, x.data(), w.data(), ep, plain.data());
+    EXPECT_EQ(y, plain) << s.to_string();
+  }
+}

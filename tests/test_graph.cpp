@@ -241,6 +241,17 @@ TEST(Graph, FusedBatchNormActivationMatchesTheUnfusedGraph) {
   EXPECT_EQ(fused_act("b1"), Activation::relu);
   EXPECT_EQ(fused_act("b2"), Activation::relu6);
   EXPECT_EQ(fused_act("b3"), Activation::none);
+  // b1 and b2 took their statistics from c1 and c2 (the sinks were filled, and used);
+  // b3's input is read twice, so it took its own; the unfused graph's took none.
+  auto sink_filled = [](Graph& g, const char* name) {
+    for (NodeId n = 0; n < g.num_nodes(); ++n)
+      if (g.node_name(n) == name) return !g.layer(n)->input_stats_sink()->mean.empty();
+    return false;
+  };
+  EXPECT_TRUE(sink_filled(fused, "b1"));
+  EXPECT_TRUE(sink_filled(fused, "b2"));
+  EXPECT_FALSE(sink_filled(fused, "b3"));
+  EXPECT_FALSE(sink_filled(plain, "b1"));
   // Adding a reader to b1 undoes its fusion at the next forward.
   NodeId b1 = 2;
   ASSERT_EQ(fused.node_name(b1), "b1");

@@ -74,6 +74,7 @@ void Graph::unfuse() {
   for (auto& n : nodes_) {
     if (n->alias >= 0) nodes_[size_t(n->alias)]->layer->fuse_activation(Activation::none);
     n->alias = -1;
+    if (n->layer) n->layer->set_stats_sink(nullptr);
   }
   fusion_planned_ = false;
 }
@@ -96,6 +97,17 @@ void Graph::plan_fusion() {
     Node& s = *nodes_[size_t(src)];
     if (!s.layer || readers[size_t(src)] != 1 || src == output_ || s.alias >= 0) continue;
     if (s.layer->fuse_activation(act)) n->alias = src;
+  }
+  // A batch norm whose input only it reads takes its training statistics from the layer
+  // producing that input, if the layer can compute them (Layer::set_stats_sink).
+  for (auto& n : nodes_) {
+    if (!n->layer || n->inputs.size() != 1) continue;
+    StatsSink* sink = n->layer->input_stats_sink();
+    if (!sink) continue;
+    const NodeId src = n->inputs[0];
+    Node& s = *nodes_[size_t(src)];
+    if (!s.layer || readers[size_t(src)] != 1 || src == output_) continue;
+    s.layer->set_stats_sink(sink);
   }
 }
 

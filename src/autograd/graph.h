@@ -67,7 +67,10 @@ class Graph {
   // relu6 whose input is a batch norm read by nothing else is folded into that batch
   // norm (Layer::fuse_activation). The activation node stays in the graph, for
   // summaries, lowering and export; its value and gradient are then the batch norm's,
-  // and activation(batch norm) returns the activation's output. Off: every node runs.
+  // and activation(batch norm) returns the activation's output. Likewise a batch norm
+  // whose input only it reads takes its training statistics from the producing layer
+  // (Layer::set_stats_sink: convolutions compute them as they write). Off: every node
+  // runs on its own.
   void set_fusion(bool on);
 
   // Every layer's parameters, in node order, with full names

@@ -15,11 +15,21 @@ enum class ActKind { none, relu, clip, elu, leaky_relu };
 
 const char* act_kind_name(ActKind k);
 
+// Per-channel mean and biased variance of a convolution's output (after its epilogue):
+// the statistics a training batch norm after the layer needs, taken by a kernel that can
+// while the output is still in cache (conv2d_fwd computes them in a pass of their own
+// for the others).
+struct OutputStats {
+  float* mean = nullptr;  // [m]
+  float* var = nullptr;   // [m]
+};
+
 struct ConvEpilogue {
   const float* bias = nullptr;    // [m] or null
   const float* addend = nullptr;  // dense like y ([n][ho][wo][m]) or null; must not overlap y
   ActKind act = ActKind::none;
   float a = 0.f, b = 0.f;         // activation parameters (see ActKind)
+  OutputStats* stats = nullptr;   // null: none wanted
 
   ConvEpilogue() = default;
   // A bias alone converts implicitly: training code, which never fuses, passes a bias

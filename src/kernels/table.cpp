@@ -202,7 +202,14 @@ const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s) {
 
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
                 float* y) {
-  pick_conv2d_fwd(s).fn(s, x, w, ep, y);
+  const Conv2dFwdKernel& row = pick_conv2d_fwd(s);
+  // The pointwise row takes the output statistics in its sweep over the pixels; for the
+  // others they are a pass over y afterwards.
+  if (!ep.stats || row.fn == conv2d_fwd_1x1_nhwc_f32) return row.fn(s, x, w, ep, y);
+  ConvEpilogue plain = ep;
+  plain.stats = nullptr;
+  row.fn(s, x, w, plain, y);
+  batch_norm_stats({s.n * s.ho * s.wo, s.m}, y, ep.stats->mean, ep.stats->var);
 }
 void conv2d_bwd_data(const ConvShape& s, const float* dy, const float* w, float* dx) {
   pick_conv2d_bwd_data(s).fn(s, dy, w, dx);

@@ -49,7 +49,14 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
   inv_std_.resize(size_t(c));
   if (training) {
     std::vector<float> var(static_cast<size_t>(c));
-    batch_norm_stats(s, x.data(), mean_.data(), var.data());
+    if (input_stats_.fresh && int64_t(input_stats_.mean.size()) == c) {
+      // Taken by the producing layer while its output was in cache.
+      std::copy(input_stats_.mean.begin(), input_stats_.mean.end(), mean_.begin());
+      std::copy(input_stats_.var.begin(), input_stats_.var.end(), var.begin());
+    } else {
+      batch_norm_stats(s, x.data(), mean_.data(), var.data());
+    }
+    input_stats_.fresh = false;
     stat_rows_ = s.rows;
     if (sync_) combine_replicas(s.rows, var);
     ++updates_;

@@ -61,6 +61,8 @@ class BatchNorm : public Layer {
   bool fuse_activation(Activation act) override;
   // dx is computed after the sums over dy, element by element: in place.
   bool backward_in_place() const override { return true; }
+  // A training forward uses the statistics its input's producer left here, when fresh.
+  StatsSink* input_stats_sink() override { return &input_stats_; }
   Activation fused_activation() const { return fused_; }
   int64_t updates() const { return updates_; }  // training forwards so far
 
@@ -77,6 +79,7 @@ class BatchNorm : public Layer {
   bool last_training_ = false;
   int64_t updates_ = 0;
   CrossReplicaSum* sync_ = nullptr;
+  StatsSink input_stats_;
   int64_t stat_rows_ = 0;  // rows the last training statistics were taken over, all replicas
   Activation fused_ = Activation::none;
   void combine_replicas(int64_t rows, std::vector<float>& var);

@@ -65,10 +65,12 @@ ConvShape Conv2d::check_input(const Tensor& x) const {
 }
 
 
-void Conv2d::forward(const Tensor& x, Tensor& y) {
+void Conv2d::forward(const Tensor& x, Tensor& y, OutputStats* stats) {
   const ConvShape s = check_input(x);
   ensure_dims(y, {s.n, s.ho, s.wo, s.m});
-  conv2d_fwd(s, x.data(), weight.data(), has_bias ? bias.data() : nullptr, y.data());
+  ConvEpilogue ep(has_bias ? bias.data() : nullptr);
+  ep.stats = stats;
+  conv2d_fwd(s, x.data(), weight.data(), ep, y.data());
 }
 
 void Conv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSplit* split) {

@@ -20,6 +20,7 @@
 
 #include "core/tensor.h"
 #include "kernels/conv_shape.h"
+#include "kernels/epilogue.h"
 #include "layers/param.h"
 
 namespace xcept {
@@ -70,7 +71,8 @@ class Conv2d {
   Tensor grad_weight, grad_bias;  // same dims as weight, bias
 
   // x must be 4-D NHWC with in_channels channels; errors name the layer and the shapes.
-  void forward(const Tensor& x, Tensor& y);
+  // With `stats`, also the per-channel mean and variance of y (kernels/epilogue.h).
+  void forward(const Tensor& x, Tensor& y, OutputStats* stats = nullptr);
   // x as given to forward, dy with the dims of y; dx (resized to x's dims when they
   // differ) may be null when no input gradient is wanted.
   // With `split`, adds the time of each part to it.

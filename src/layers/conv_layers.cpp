@@ -13,6 +13,18 @@ static ConvShape image_shape(const std::string& layer, const Dims& in, const Con
 
 static uint32_t draw_seed(Rng& rng) { return static_cast<uint32_t>(rng() >> 32); }
 
+// The output statistics a training forward owes the batch norm that gave its sink, or
+// null (inference, or no sink).
+static OutputStats* stats_for(StatsSink* sink, bool training, int64_t channels,
+                              OutputStats& storage) {
+  if (!sink || !training) return nullptr;
+  sink->mean.resize(size_t(channels));
+  sink->var.resize(size_t(channels));
+  sink->fresh = true;  // filled by the forward this is handed to
+  storage = {sink->mean.data(), sink->var.data()};
+  return &storage;
+}
+
 Conv2dLayer::Conv2dLayer(std::string name, const ConvParams& config, bool has_bias)
     : Layer(std::move(name)), config_(config), has_bias_(has_bias) {}
 
@@ -28,8 +40,9 @@ Dims Conv2dLayer::build(const std::vector<Dims>& inputs, Rng& rng) {
   return {s.ho, s.wo, s.m};
 }
 
-void Conv2dLayer::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  conv_.forward(*in[0], out);
+void Conv2dLayer::forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) {
+  OutputStats os;
+  conv_.forward(*in[0], out, stats_for(sink_, training, conv_.config.out_channels, os));
 }
 
 void Conv2dLayer::backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
@@ -54,8 +67,10 @@ Dims SeparableConv2dLayer::build(const std::vector<Dims>& inputs, Rng& rng) {
   return {second.ho, second.wo, second.m};
 }
 
-void SeparableConv2dLayer::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
-  sep_.forward(*in[0], out);
+void SeparableConv2dLayer::forward(const std::vector<const Tensor*>& in, Tensor& out,
+                                   bool training) {
+  OutputStats os;
+  sep_.forward(*in[0], out, stats_for(sink_, training, options_.out_channels, os));
 }
 
 void SeparableConv2dLayer::backward(const std::vector<const Tensor*>& in, const Tensor&,

@@ -21,9 +21,14 @@ class Conv2dLayer : public Layer {
                 const std::vector<Tensor*>& din) override;
   ParamList params() override { return conv_.params(); }
   int64_t macs() const override { return macs_; }
+  bool set_stats_sink(StatsSink* sink) override {
+    sink_ = sink;
+    return true;
+  }
   Conv2d& conv() { return conv_; }
 
  private:
+  StatsSink* sink_ = nullptr;
   ConvParams config_;
   bool has_bias_;
   const char* type_ = "Conv2D";
@@ -41,9 +46,14 @@ class SeparableConv2dLayer : public Layer {
                 const std::vector<Tensor*>& din) override;
   ParamList params() override { return sep_.params(); }
   int64_t macs() const override { return macs_; }
+  bool set_stats_sink(StatsSink* sink) override {
+    sink_ = sink;
+    return true;
+  }
   SeparableConv2d& separable() { return sep_; }
 
  private:
+  StatsSink* sink_ = nullptr;
   SeparableConv2dOptions options_;
   SeparableConv2d sep_;
   int64_t macs_ = 0;

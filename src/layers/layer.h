@@ -19,6 +19,14 @@ namespace xcept {
 class CrossReplicaSum;  // layers/cross_replica.h
 using Rng = std::mt19937_64;
 
+// The batch statistics a training batch norm takes from the layer that produces its
+// input (see Layer::set_stats_sink): per-channel mean and biased variance, and whether
+// the last training forward filled them.
+struct StatsSink {
+  std::vector<float> mean, var;
+  bool fresh = false;
+};
+
 class Layer {
  public:
   explicit Layer(std::string name) : name_(std::move(name)) {}
@@ -72,6 +80,14 @@ class Layer {
   // fuse_activation(Activation::none) undoes a fusion.
   virtual bool is_activation(Activation* /*kind*/) const { return false; }
   virtual bool fuse_activation(Activation /*act*/) { return false; }
+
+  // Statistics fusion (autograd/graph.h): a batch norm offers a sink for its input's
+  // statistics (input_stats_sink); a layer whose training forward can compute the
+  // per-channel mean and variance of its output while it is in cache takes the sink
+  // (set_stats_sink returns true) and fills it on every training forward, sparing the
+  // batch norm a pass over memory. set_stats_sink(nullptr) undoes it.
+  virtual StatsSink* input_stats_sink() { return nullptr; }
+  virtual bool set_stats_sink(StatsSink* /*sink*/) { return false; }
 
   // Multiply-accumulates per image, after build (0 for layers the papers do not count).
   virtual int64_t macs() const { return 0; }

@@ -66,13 +66,13 @@ void SeparableConv2d::check_input(const Tensor& x) const {
          x.dim(3), in_channels);
 }
 
-void SeparableConv2d::forward(const Tensor& x, Tensor& y) {
+void SeparableConv2d::forward(const Tensor& x, Tensor& y, OutputStats* stats) {
   check_input(x);
   first_step().forward(x, mid_);
   // In place: the activation backward reads the activation's output, which is mid_.
   activation_fwd_f32(options.mid_activation, mid_.data(), mid_.data(), mid_.numel(),
                      options.elu_alpha);
-  second_step().forward(mid_, y);
+  second_step().forward(mid_, y, stats);
 }
 
 void SeparableConv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx,

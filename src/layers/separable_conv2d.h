@@ -56,7 +56,8 @@ class SeparableConv2d {
   // Stateless, as Conv2d's: forward(x, y) keeps the intermediate (after the mid
   // activation) in a buffer of its own, reused across calls, for backward(x, dy, dx)
   // with the same x. dx may be null. Adds into both members' grad_weight / grad_bias.
-  void forward(const Tensor& x, Tensor& y);
+  // With `stats`, also the per-channel mean and variance of y (kernels/epilogue.h).
+  void forward(const Tensor& x, Tensor& y, OutputStats* stats = nullptr);
   void backward(const Tensor& x, const Tensor& dy, Tensor* dx, BackwardSplit* split = nullptr);
 
   // Cached: x must be 4-D NHWC with in_channels channels; returns [n][ho][wo][out_channels].

@@ -12,19 +12,76 @@
 
 namespace xcept {
 
+namespace {
+
+// Pixels per sweep: a sweep's rows of dy and x (backward), or of y (forward statistics),
+// stay in one core's L2 between the two things done to them.
+constexpr int64_t kSweepPixels = 1024;
+
+GemmEpilogue gemm_epilogue(const ConvEpilogue& ep, int64_t ld, int64_t g, int64_t mg) {
+  return {ep.bias ? ep.bias + g * mg : nullptr, ep.addend ? ep.addend + g * mg : nullptr, ld,
+          ep.act, ep.a, ep.b};
+}
+
+// The forward with output statistics (groups 1): W packed once, then fixed sweeps of
+// pixels, each on one thread, its GEMM rows written and then their per-channel mean and
+// variance taken while in L2; the sweeps' statistics are combined in sweep order (Chan's
+// pairwise update, in double), so the result does not depend on the thread count. A
+// batch norm's own statistics pass re-read the whole output from memory.
+void fwd_1x1_with_stats(const ConvShape& s, const float* x, const float* w,
+                        const ConvEpilogue& ep, float* y) {
+  const int64_t p = s.n * s.h * s.w, m = s.m;
+  GemmShape gs;
+  gs.n = m, gs.k = s.c;
+  gs.lda = s.c, gs.ldb = m, gs.ldc = m;
+  thread_local ScratchBuffer t_packed, t_sweep_stats;
+  float* packed = t_packed.get(gemm_packed_b_floats(gs));
+  gemm_pack_b(gs, w, packed);
+  gs.b_prepacked = true;
+  const GemmEpilogue e = gemm_epilogue(ep, m, 0, m);
+  gs.epilogue = ep.bias || ep.has_post() ? &e : nullptr;
+  const int64_t sweeps = (p + kSweepPixels - 1) / kSweepPixels;
+  float* part = t_sweep_stats.get(sweeps * 2 * m);  // [sweep][mean m, var m]
+  parallel_for(sweeps, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t k = s0; k < s1; ++k) {
+      const int64_t q0 = k * kSweepPixels, q1 = std::min(p, q0 + kSweepPixels);
+      GemmShape g = gs;
+      g.m = q1 - q0;
+      gemm(g, x + q0 * s.c, packed, y + q0 * m);
+      batch_norm_stats({q1 - q0, m}, y + q0 * m, part + k * 2 * m, part + k * 2 * m + m);
+    }
+  });
+  for (int64_t j = 0; j < m; ++j) {
+    double n = 0, mean = 0, m2 = 0;
+    for (int64_t k = 0; k < sweeps; ++k) {
+      const double nk = double(std::min(p, (k + 1) * kSweepPixels) - k * kSweepPixels);
+      const double mk = part[k * 2 * m + j], vk = part[k * 2 * m + m + j];
+      const double delta = mk - mean, total = n + nk;
+      mean += delta * nk / total;
+      m2 += vk * nk + delta * delta * n * nk / total;
+      n = total;
+    }
+    ep.stats->mean[j] = float(mean);
+    ep.stats->var[j] = float(m2 / std::max(n, 1.0));
+  }
+}
+
+}  // namespace
+
 void conv2d_fwd_1x1_nhwc_f32(const ConvShape& s, const float* x, const float* w,
                              const ConvEpilogue& ep, float* y) {
+  if (ep.stats && s.groups == 1) return fwd_1x1_with_stats(s, x, w, ep, y);
   const int64_t p = s.n * s.h * s.w, cg = s.cg(), mg = s.mg();
   for (int64_t g = 0; g < s.groups; ++g) {
     GemmShape gs;
     gs.m = p, gs.n = mg, gs.k = cg;
     gs.lda = s.c, gs.ldb = s.m, gs.ldc = s.m;
     // The GEMM applies bias, addend and activation to each tile as it finishes it.
-    GemmEpilogue e{ep.bias ? ep.bias + g * mg : nullptr, ep.addend ? ep.addend + g * mg : nullptr,
-                   s.m, ep.act, ep.a, ep.b};
+    const GemmEpilogue e = gemm_epilogue(ep, s.m, g, mg);
     gs.epilogue = ep.bias || ep.has_post() ? &e : nullptr;
     gemm(gs, x + g * cg, w + g * mg, y + g * mg);
   }
+  if (ep.stats) batch_norm_stats({p, s.m}, y, ep.stats->mean, ep.stats->var);
 }
 
 void conv2d_bwd_data_1x1_nhwc_f32(const ConvShape& s, const float* dy, const float* w,
@@ -121,7 +178,6 @@ void conv2d_bwd_filter_1x1_nhwc_f32(const ConvShape& s, const float* x, const fl
 // kSweepPixels: dx rows = dy rows * W^T, then, with those dy rows still in this core's
 // L2, the chunk's dW += x^T * dy over them. The two passes in turn read all of dy from
 // memory twice, and the weight gradient's packing stalled on it.
-constexpr int64_t kSweepPixels = 1024;
 
 bool conv_pointwise_sweep(const ConvShape& s) {
   return s.is_pointwise() && s.groups == 1 && filter_chunks(s) >= 2;
