@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -37,10 +38,26 @@ std::vector<std::string> mpirun(int ranks) {
   return a;
 }
 
+// Under AddressSanitizer, the ranks run without leak detection. Open MPI keeps memory it
+// never frees after MPI_Finalize (op tables, component state), and most of it belongs to
+// components it has unloaded by then, so LeakSanitizer reports it in "<unknown module>"
+// frames that no suppression can name (a plain MPI hello world built with
+// -fsanitize=address reports the same). Every other ASan and UBSan check stays on in the
+// ranks; leaks in xcept's own code are covered by the rest of the suite, which includes
+// the data-parallel arithmetic without MPI (test_data_parallel.cpp).
+void ranks_without_leak_detection() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* old = std::getenv("ASAN_OPTIONS");
+  const std::string opts = std::string(old ? old : "") + (old && *old ? ":" : "") + "detect_leaks=0";
+  setenv("ASAN_OPTIONS", opts.c_str(), 1);
+#endif
+}
+
 class DistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!have_mpi()) GTEST_SKIP() << "this build has no MPI";
+    ranks_without_leak_detection();
     data_ = tmp_.str() + "/data";
     fs::create_directories(data_);
     test::write_quadrant_idx(data_, "train", 96, 1);
@@ -212,7 +229,7 @@ class FailureTest : public DistributedTest {
     Job job;
     job.mpirun = test::spawn_process(
         train_args(mpirun(2), out, 50,
-                   {"--distributed", "--checkpoint-every", "3", "--collective-timeout", "4"}),
+                   {"--distributed", "--checkpoint-every", "3", "--collective-timeout", "5"}),
         log);
     EXPECT_TRUE(test::poll_until([&] { return fs::exists(out + "/last.ckpt"); }, std::chrono::minutes(1)))
         << "the job did not start training";
