@@ -4,6 +4,8 @@
 # the best checkpoint. Extra arguments go to `xcept train` (e.g. --epochs 2 --model mini-xception).
 # This recipe reaches 92.69% test accuracy (best of 8 epochs; 92.71% before the batch-norm
 # kernels of issue 12, floating-point order), the same on 1 and 2 threads (docs/performance.md).
+# Measured before issue 16 keyed dropout masks by (epoch, batch) instead of drawing them
+# from one stream per epoch: other masks, so the figure moves by noise; not re-measured yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
