@@ -133,7 +133,8 @@ struct MpiComm::Impl {
       // (4 KB took 17-38 ms with both on a loaded 2-core host). So: 200 quick tests,
       // then 20 us naps, and once a peer is a second late, 1 ms naps.
       const auto waited = now - begin;
-      if (waited > std::chrono::seconds(1)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (waited > std::chrono::seconds(1))
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
       else if (++polls > 200) std::this_thread::sleep_for(std::chrono::microseconds(20));
     }
   }
@@ -145,7 +146,8 @@ struct MpiComm::Impl {
            rank, p.what, p.number, waited);
     std::string missing;
     for (int r = 1; r < size; ++r)
-      if (waiting_at[size_t(r)] < p.number) missing += (missing.empty() ? "" : ", ") + std::to_string(r);
+      if (waiting_at[size_t(r)] < p.number)
+        missing += (missing.empty() ? "" : ", ") + std::to_string(r);
     if (missing.empty())
       fail("rank 0: {} (collective #{}) has waited {:.0f} s although every rank reached it: "
            "the network between the ranks failed", p.what, p.number, waited);
