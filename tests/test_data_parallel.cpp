@@ -133,7 +133,6 @@ TEST(DataParallel, SyncBatchNormShardsTrainLikeOneBatch) {
       for (size_t i = 0; i < ref.size(); ++i) {
         const Tensor& a = ref[i].grad ? *got[i].grad : *got[i].value;
         const Tensor& b = ref[i].grad ? *ref[i].grad : *ref[i].value;
-        if (getenv("DBG")) printf("%d %d %s %g\n", step, s, ref[i].name.c_str(), test::max_rel_error(a.data(), b.data(), a.numel()));
         EXPECT_LT(test::max_rel_error(a.data(), b.data(), a.numel()), 2e-4)
             << "step " << step << " shard " << s << " " << ref[i].name;
       }

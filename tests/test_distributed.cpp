@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -37,10 +38,27 @@ std::vector<std::string> mpirun(int ranks) {
   return a;
 }
 
+// Under AddressSanitizer, the ranks run without leak detection. Open MPI keeps memory it
+// never frees after MPI_Finalize (op tables, component state), and most of it belongs to
+// components it has unloaded by then, so LeakSanitizer reports it in "<unknown module>"
+// frames that no suppression can name (a plain MPI hello world built with
+// -fsanitize=address reports the same). Every other ASan and UBSan check stays on in the
+// ranks; leaks in xcept's own code are covered by the rest of the suite, which includes
+// the data-parallel arithmetic without MPI (test_data_parallel.cpp).
+void ranks_without_leak_detection() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* old = std::getenv("ASAN_OPTIONS");
+  const std::string opts =
+      std::string(old ? old : "") + (old && *old ? ":" : "") + "detect_leaks=0";
+  setenv("ASAN_OPTIONS", opts.c_str(), 1);
+#endif
+}
+
 class DistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!have_mpi()) GTEST_SKIP() << "this build has no MPI";
+    ranks_without_leak_detection();
     data_ = tmp_.str() + "/data";
     fs::create_directories(data_);
     test::write_quadrant_idx(data_, "train", 96, 1);
@@ -52,15 +70,13 @@ class DistributedTest : public ::testing::Test {
   std::vector<std::string> train_args(std::vector<std::string> launcher, const std::string& out,
                                       int epochs, std::vector<std::string> extra = {}) {
     std::vector<std::string> a = std::move(launcher);
-    for (std::string s : {std::string(XCEPT_CLI_PATH), std::string("train"), std::string("--model"),
-                          std::string("mini-mobilenet"), std::string("--alpha"), std::string("0.25"),
-                          std::string("--dropout"), std::string("0"), std::string("--data"), data_,
-                          std::string("--epochs"), std::to_string(epochs),
-                          std::string("--batch-size"), std::string("32"),
-                          std::string("--optimizer"), std::string("sgd"), std::string("--lr"),
-                          std::string("0.01"), std::string("--seed"), std::string("5"),
-                          std::string("--threads"), std::string("1"), std::string("--out"), out})
-      a.push_back(s);
+    const std::vector<std::string> train = {
+        XCEPT_CLI_PATH, "train",  "--model",      "mini-mobilenet",      "--alpha", "0.25",
+        "--dropout",    "0",      "--data",       data_,                 "--epochs",
+        std::to_string(epochs),   "--batch-size", "32",                  "--optimizer",
+        "sgd",          "--lr",   "0.01",         "--seed",              "5",
+        "--threads",    "1",      "--out",        out};
+    a.insert(a.end(), train.begin(), train.end());
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -121,8 +137,11 @@ TEST_F(DistributedTest, TwoRanksWithSyncBnTrainLikeOneProcess) {
                     own = tmp_.str() + "/own";
   ASSERT_EQ(run(train_args({}, one, 1)), 0);
   std::string log;
-  ASSERT_EQ(run(train_args(mpirun(2), sync, 1, {"--distributed", "--sync-bn", "--bucket-mb", "0.01"}),
-                &log), 0) << log;
+  ASSERT_EQ(run(train_args(mpirun(2), sync, 1,
+                           {"--distributed", "--sync-bn", "--bucket-mb", "0.01"}),
+                &log),
+            0)
+      << log;
   // Rank 0 alone reports, for both ranks' images.
   EXPECT_NE(log.find("data-parallel on 2 ranks"), std::string::npos) << log;
   EXPECT_EQ(log.find("training mini-mobilenet"), log.rfind("training mini-mobilenet")) << log;
@@ -130,8 +149,10 @@ TEST_F(DistributedTest, TwoRanksWithSyncBnTrainLikeOneProcess) {
 
   const Checkpoint ref = read_checkpoint(one + "/last.ckpt");
   const NamedTensors start = initial_weights(ref);
-  const double synced = divergence(trainable(read_checkpoint(sync + "/last.ckpt")), trainable(ref), start);
-  const double unsynced = divergence(trainable(read_checkpoint(own + "/last.ckpt")), trainable(ref), start);
+  auto from_ref = [&](const std::string& dir) {
+    return divergence(trainable(read_checkpoint(dir + "/last.ckpt")), trainable(ref), start);
+  };
+  const double synced = from_ref(sync), unsynced = from_ref(own);
   EXPECT_LT(synced, 1e-3);
   // Each rank normalizing with its own half-batch is another computation: this is what
   // makes the comparison above able to fail.
@@ -161,8 +182,8 @@ TEST_F(DistributedTest, ResumesOnAnotherNumberOfRanks) {
   EXPECT_EQ(a.meta.step, 6);
   EXPECT_EQ(b.meta.step, 6);
   EXPECT_EQ(b.meta.epoch, 2);
-  EXPECT_LT(divergence(trainable(b), trainable(a), trainable(read_checkpoint(first + "/last.ckpt"))),
-            1e-3);
+  const NamedTensors start = trainable(read_checkpoint(first + "/last.ckpt"));
+  EXPECT_LT(divergence(trainable(b), trainable(a), start), 1e-3);
   std::ifstream metrics(on3 + "/metrics.jsonl");
   int lines = 0;
   for (std::string l; std::getline(metrics, l);) ++lines;
@@ -212,9 +233,10 @@ class FailureTest : public DistributedTest {
     Job job;
     job.mpirun = test::spawn_process(
         train_args(mpirun(2), out, 50,
-                   {"--distributed", "--checkpoint-every", "3", "--collective-timeout", "4"}),
+                   {"--distributed", "--checkpoint-every", "3", "--collective-timeout", "5"}),
         log);
-    EXPECT_TRUE(test::poll_until([&] { return fs::exists(out + "/last.ckpt"); }, std::chrono::minutes(1)))
+    EXPECT_TRUE(test::poll_until([&] { return fs::exists(out + "/last.ckpt"); },
+                                 std::chrono::minutes(1)))
         << "the job did not start training";
     job.ranks.assign(2, -1);
     for (pid_t c : children(job.mpirun)) {
@@ -229,7 +251,8 @@ class FailureTest : public DistributedTest {
   std::string expect_job_ends(const Job& job, const std::string& log) {
     const auto t0 = std::chrono::steady_clock::now();
     const int status = test::wait_process_for(job.mpirun, std::chrono::seconds(60));
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (pid_t p : job.ranks)
       if (p > 0) kill(p, SIGKILL);  // a rank mpirun failed to end (then the test fails)
     std::ifstream in(log);

@@ -165,9 +165,9 @@ std::vector<nlohmann::json> metrics_without_time(const std::string& dir) {
 }  // namespace
 
 TEST_F(TrainTest, KilledMidEpochResumesBitIdentical) {
-  // 64 steps an epoch; a checkpoint every 5 steps. The kill lands right after the first
+  // 32 steps an epoch; a checkpoint every 5 steps. The kill lands right after the first
   // mid-epoch checkpoint, so the run has most of its first epoch still to go.
-  write_quadrant_idx(data_, "train", 2048, 5);
+  write_quadrant_idx(data_, "train", 1024, 5);
   const std::string out = tmp_.str() + "/killed", ref = tmp_.str() + "/unbroken";
   const std::vector<std::string> every = {"--checkpoint-every", "5"};
   pid_t victim = test::spawn_process(cli_train_args(data_, out, 2, every));

@@ -21,7 +21,8 @@ class DataParallel::BatchNormSum : public CrossReplicaSum {
 
 DataParallel::DataParallel(MpiComm& comm, Graph& graph, int64_t bucket_bytes, bool sync_bn)
     : comm_(comm), graph_(graph) {
-  if (bucket_bytes <= 0) fail("the gradient bucket size must be positive, got {} bytes", bucket_bytes);
+  if (bucket_bytes <= 0)
+    fail("the gradient bucket size must be positive, got {} bytes", bucket_bytes);
   // Buckets in the order backward finishes parameters: from the last node to the first.
   Bucket current;
   int64_t bytes = 0;
@@ -115,7 +116,8 @@ void DataParallel::broadcast_optimizer(Optimizer& optimizer) {
     state = optimizer.export_state();
     for (const NamedTensor& t : state) header.push_back({t.name, t.tensor.dims()});
   }
-  header = nlohmann::json::parse(broadcast_string(comm_, header.dump(), "the optimizer state's names"));
+  header = nlohmann::json::parse(
+      broadcast_string(comm_, header.dump(), "the optimizer state's names"));
   if (comm_.rank() != 0)
     for (const auto& h : header)
       state.push_back({h.at(0).get<std::string>(), Tensor(h.at(1).get<Dims>())});

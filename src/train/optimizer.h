@@ -150,8 +150,9 @@ class Lars : public Optimizer {
   double eta_;
 };
 
-// "sgd" | "rmsprop" | "adam" | "adamw" | "lars"; throws xcept::Error naming an unknown name or a bad
-// hyper-parameter (negative decay, momentum outside [0, 1), nesterov without momentum, ...).
+// "sgd" | "rmsprop" | "adam" | "adamw" | "lars"; throws xcept::Error naming an unknown name
+// or a bad hyper-parameter (negative decay, momentum outside [0, 1), nesterov without
+// momentum, ...).
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, const OptimizerOptions& o = {});
 
 // The Xception paper's optimizer: RMSprop with decay 0.9, momentum 0.9, epsilon 1.0, as in

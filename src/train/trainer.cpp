@@ -205,9 +205,12 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
       resumed = read_checkpoint(last.string());
     }
     if (comm) {  // the other ranks get the metadata; the tensors follow once the model exists
-      const std::string meta = broadcast_string(
-          *comm, lead ? checkpoint_meta_to_json(resumed->meta).dump() : "", "the checkpoint's metadata");
-      if (!lead) resumed = Checkpoint{checkpoint_meta_from_json(nlohmann::json::parse(meta), last.string()), {}, {}};
+      const std::string meta =
+          broadcast_string(*comm, lead ? checkpoint_meta_to_json(resumed->meta).dump() : "",
+                           "the checkpoint's metadata");
+      if (!lead)
+        resumed = Checkpoint{
+            checkpoint_meta_from_json(nlohmann::json::parse(meta), last.string()), {}, {}};
     }
     if (resumed->meta.model != config.model)
       fail("resume: {} holds a {} model, not {}", last.string(), resumed->meta.model,
