@@ -37,7 +37,8 @@ struct LoadOptions {
   Normalization normalization;
   // Batch-norm folding and fusion (off only to study what they gain).
   bool optimize = true;
-  // ONNX files: 0 lets a symbolic batch dimension be 1 (when input_dims are not given).
+  // The batch to compile for first (0: 1); for ONNX files without input_dims, the value
+  // of a symbolic batch dimension. run() recompiles for other batches as they come.
   int64_t batch = 0;
 };
 
@@ -85,7 +86,8 @@ class XCEPT_API Model {
 
   // One input, one output. `input` holds a whole number of images in `layout` (input
   // dims with any batch); `output` receives as many images of output. A batch other
-  // than the compiled one recompiles the model for it (kept for later runs). When
+  // than the compiled one recompiles the model for it (kept for later runs); an ONNX file
+  // that fixes its batch runs a multiple of it chunk by chunk. When
   // `layout` is the model's, the input is read in place and the output written in
   // place; otherwise the input is transposed into a buffer first.
   void run(std::span<const float> input, std::span<float> output, Layout layout);

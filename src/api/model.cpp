@@ -110,6 +110,8 @@ int64_t Model::macs() const { return impl_->ex->program().macs(); }
 
 void Model::set_batch(int64_t batch) {
   if (batch <= 0) fail("{}: batch must be positive, got {}", name(), batch);
+  if (impl_->source.fixed_batch > 0 && batch != impl_->source.fixed_batch)
+    fail("{}: the file fixes the batch at {}", name(), impl_->source.fixed_batch);
   if (batch != impl_->batch) impl_->compile(batch);
 }
 
@@ -130,6 +132,16 @@ void Model::run(std::span<const float> input, std::span<float> output, Layout la
   if (int64_t(output.size()) != batch * per_out)
     fail("{}: the output buffer holds {} floats; {} image(s) give {}", name(), output.size(),
          batch, batch * per_out);
+  // A file that fixes its batch runs a larger one chunk by chunk.
+  const int64_t fixed = m.source.fixed_batch;
+  if (fixed > 0 && batch != fixed) {
+    if (batch % fixed)
+      fail("{}: the file fixes the batch at {}; {} image(s) given", name(), fixed, batch);
+    for (int64_t b = 0; b < batch; b += fixed)
+      run(input.subspan(size_t(b * per_in), size_t(fixed * per_in)),
+          output.subspan(size_t(b * per_out), size_t(fixed * per_out)), layout);
+    return;
+  }
   set_batch(batch);
   const Dims& in_dims = m.in_dims[0];
   const Dims& out_dims = m.out_dims[0];

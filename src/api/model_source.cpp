@@ -50,7 +50,16 @@ ModelSource onnx_source(const std::string& path, const std::vector<Dims>& dims, 
   s.onnx_base_dir = (dir.empty() ? fs::path(".") : dir).string();
   s.input_names = onnx_graph_input_names(*model);
   s.output_names = onnx_graph_output_names(*model);
-  s.onnx_dims = dims.empty() ? onnx_declared_input_dims(*model, batch > 0 ? batch : 1, path) : dims;
+  if (dims.empty()) {
+    // Batch 0 marks a symbolic batch axis; a file with a number there takes only that batch.
+    s.onnx_dims = onnx_declared_input_dims(*model, 0, path);
+    if (!s.onnx_dims.empty() && !s.onnx_dims[0].empty() && s.onnx_dims[0][0] > 0)
+      s.fixed_batch = s.onnx_dims[0][0];
+    for (Dims& d : s.onnx_dims)
+      if (!d.empty() && d[0] == 0) d[0] = batch > 0 ? batch : 1;
+  } else {
+    s.onnx_dims = dims;
+  }
   if (s.onnx_dims.size() != s.input_names.size())
     fail("{}: the model has {} input(s), dims for {} given", path, s.input_names.size(),
          s.onnx_dims.size());

@@ -35,6 +35,7 @@ struct ModelSource {
   std::shared_ptr<const onnx::ModelProto> onnx;
   std::string onnx_base_dir;
   std::vector<Dims> onnx_dims;
+  int64_t fixed_batch = 0;  // > 0: the ONNX file fixes the batch (no symbolic first axis)
   Normalization normalization;  // what the model expects applied to [0, 1] pixels
   std::vector<std::string> class_names;
   std::vector<std::string> input_names, output_names;

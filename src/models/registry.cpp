@@ -6,7 +6,7 @@ namespace xcept::models {
 const std::vector<ModelInfo>& model_list() {
   static const std::vector<ModelInfo> list = {
       {"xception", "Xception (Chollet 2017), Keras Applications layout", "299x299x3"},
-      {"mobilenet", "MobileNet v1 (Howard 2017), Keras layout, width multiplier --alpha",
+      {"mobilenet", "MobileNet v1 (Howard 2017), Keras layout, width multiplier alpha",
        "224x224x3"},
       {"conv-mobilenet", "MobileNet v1 with full 3x3 convolutions instead of separable ones",
        "224x224x3"},

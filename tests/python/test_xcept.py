@@ -92,6 +92,9 @@ def test_onnx_model_reproduces_its_recorded_output():
     x = np.load(os.path.join(BLOCK, "test_data_set_0", "input_0.npy"))
     want = np.load(os.path.join(BLOCK, "test_data_set_0", "output_0.npy"))
     np.testing.assert_allclose(m(x), want, rtol=1e-4, atol=1e-5)
+    # The file fixes batch 1: three images run one by one.
+    np.testing.assert_allclose(m(np.concatenate([x, x, x])), np.concatenate([want] * 3),
+                               rtol=1e-4, atol=1e-5)
     # NHWC in, NHWC out: the same numbers.
     m2 = xcept.load_onnx(os.path.join(BLOCK, "model.onnx"), layout="nhwc")
     assert m2.input_shape == [32, 32, 3]

@@ -70,8 +70,8 @@ Program import_onnx(const onnx::ModelProto& model, const std::vector<HostTensor>
 std::vector<std::string> onnx_graph_input_names(const onnx::ModelProto& model);
 std::vector<std::string> onnx_graph_output_names(const onnx::ModelProto& model);
 
-// The dims the non-initializer graph inputs declare, in graph order, with every symbolic
-// dimension (a batch "N") set to `batch`. Throws xcept::Error naming `model_name`, the
+// The dims the non-initializer graph inputs declare, in graph order, with a symbolic
+// first dimension (a batch "N") set to `batch`. Throws xcept::Error naming `model_name`, the
 // input and the axis when an input declares no shape or a symbolic dimension other than
 // the first: its dims must then be given.
 std::vector<Dims> onnx_declared_input_dims(const onnx::ModelProto& model, int64_t batch,
