@@ -227,6 +227,7 @@ void add_bench_commands(CLI::App& app) {
   cmd->add_option("--input-channels", o->model_options.input_channels, "input channels");
   cmd->add_option("--classes", o->model_options.classes, "number of classes");
   cmd->add_option("--alpha", o->model_options.alpha, "width multiplier")->capture_default_str();
+  cmd->add_option("--groups", o->model_options.groups, "shufflenet: 1x1 convolution groups");
   cmd->add_option("--middle-repeats", o->model_options.middle_repeats,
                   "Xception middle-flow blocks");
   cmd->add_option("--seed", o->model_options.seed, "weights and input seed")->capture_default_str();

@@ -21,9 +21,9 @@ struct SummaryOptions {
 };
 
 void print_models() {
-  fmt::print("{:<16} {:<11} {}\n", "model", "input", "description");
+  fmt::print("{:<19} {:<11} {}\n", "model", "input", "description");
   for (const auto& m : models::model_list())
-    fmt::print("{:<16} {:<11} {}\n", m.name, m.default_input, m.description);
+    fmt::print("{:<19} {:<11} {}\n", m.name, m.default_input, m.description);
 }
 
 void print_summary(SummaryOptions& o) {
@@ -78,6 +78,7 @@ void add_models_commands(CLI::App& app) {
   cmd->add_option("--input-channels", o->model_options.input_channels, "input channels");
   cmd->add_option("--classes", o->model_options.classes, "number of classes");
   cmd->add_option("--alpha", o->model_options.alpha, "width multiplier")->capture_default_str();
+  cmd->add_option("--groups", o->model_options.groups, "shufflenet: 1x1 convolution groups");
   cmd->add_option("--mid-activation", o->mid_activation,
                   "activation between depthwise and pointwise: none|relu|elu")
       ->capture_default_str();
