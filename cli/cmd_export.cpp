@@ -77,6 +77,7 @@ void add_export_command(CLI::App& app) {
   cmd->add_option("--input-channels", mo.input_channels, "(--model) input channels");
   cmd->add_option("--classes", mo.classes, "(--model) number of classes");
   cmd->add_option("--alpha", mo.alpha, "(--model) width multiplier");
+  cmd->add_option("--groups", mo.groups, "(--model) shufflenet: 1x1 convolution groups");
   cmd->add_option("--mid-activation", o->mid_activation, "(--model) none|relu|elu");
   cmd->add_option("--order", o->order, "(--model) dw-pw or pw-dw");
   cmd->add_flag("--no-residual{false}", mo.residual, "(--model) no residual connections");

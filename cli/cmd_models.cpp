@@ -42,9 +42,9 @@ void print_measured(const std::vector<MeasuredCost>& steps, const Roofline& r,
 }
 
 void print_models() {
-  fmt::print("{:<16} {:<11} {}\n", "model", "input", "description");
+  fmt::print("{:<19} {:<11} {}\n", "model", "input", "description");
   for (const auto& m : models::model_list())
-    fmt::print("{:<16} {:<11} {}\n", m.name, m.default_input, m.description);
+    fmt::print("{:<19} {:<11} {}\n", m.name, m.default_input, m.description);
 }
 
 void print_summary(SummaryOptions& o) {

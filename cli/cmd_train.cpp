@@ -228,6 +228,7 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--plot", o->plot, "loss/accuracy curves drawn into OUT after every epoch: png|svg|none")
       ->capture_default_str();
   t->add_option("--alpha", c.model_options.alpha, "width multiplier");
+  t->add_option("--groups", c.model_options.groups, "shufflenet: 1x1 convolution groups");
   t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
   t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");
   t->add_flag("--no-residual{false}", c.model_options.residual, "no residual connections");

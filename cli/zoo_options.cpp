@@ -18,6 +18,7 @@ void add_zoo_options(CLI::App& cmd, ZooOptions& z, const std::string& prefix) {
   cmd.add_option("--middle-repeats", z.middle_repeats, prefix + "Xception middle-flow blocks");
   cmd.add_option("--dropout", z.dropout, prefix + "dropout before the classifier");
   cmd.add_option("--module", z.inception_module, prefix + "mini-inception module: v3|simplified|extreme");
+  cmd.add_option("--groups", z.groups, prefix + "shufflenet: 1x1 convolution groups");
   cmd.add_option("--seed", z.seed, prefix + "weight initialization seed");
 }
 

@@ -9,7 +9,7 @@
 namespace xcept::cli {
 
 // --input-size --input-channels --classes --alpha --mid-activation --order --no-residual
-// --middle-repeats --dropout --module --seed; `prefix` starts each description (e.g.
+// --middle-repeats --dropout --module --groups --seed; `prefix` starts each description (e.g.
 // "(--model) ").
 void add_zoo_options(CLI::App& cmd, ZooOptions& z, const std::string& prefix = "");
 

@@ -63,7 +63,15 @@ inline Graph every_layer_graph(uint64_t seed = 7) {
   NodeId cat = g.add<Concat>({ap, add}, "concat_maps");  // {3,3,24}
   NodeId gap = g.add<GlobalAvgPool2D>({cat}, "gap");
   NodeId fl = g.add<Flatten>({cat}, "flatten");  // NHWC order matters here
-  NodeId vec = g.add<Concat>({gap, fl}, "concat_vectors");
+  // ShuffleNet v2's channel split and PyTorch's pooling rules: ceil_mode (6 rows -> 3,
+  // the last window reaching past the end) and symmetric padding.
+  NodeId split_a = g.add<ChannelSlice>({el}, "split_a", 0, 3);  // {6,5,3}
+  NodeId split_b = g.add<ChannelSlice>({el}, "split_b", 3, 3);  // {6,5,3}; 6, 7 unread
+  NodeId mp_ceil = g.add<MaxPool2D>({split_b}, "maxpool_ceil", PoolWindow::torch(3, 2, 0, true));
+  NodeId ap_pad = g.add<AvgPool2D>({split_a}, "avgpool_pad1", PoolWindow::torch(3, 2, 1));
+  NodeId gap_b = g.add<GlobalAvgPool2D>({mp_ceil}, "gap_b");
+  NodeId gap_a = g.add<GlobalAvgPool2D>({ap_pad}, "gap_a");
+  NodeId vec = g.add<Concat>({gap, fl, gap_b, gap_a}, "concat_vectors");
   NodeId bnv = g.add<BatchNorm>({vec}, "vector_bn");
   NodeId shv = g.add<ChannelShuffle>({bnv}, "vector_shuffle", 3);
   NodeId dr = g.add<Dropout>({shv}, "dropout", 0.5f, 1);

@@ -228,7 +228,8 @@ TEST(ActivationLayerTest, ForwardValues) {
 TEST(PoolingLayer, Gradcheck) {
   for (PoolWindow w :
        {PoolWindow::square(3, 2, PadMode::same), PoolWindow::square(2, 2),
-        PoolWindow::square(3, 1, PadMode::same), PoolWindow{3, 2, 1, 2, PadMode::valid}}) {
+        PoolWindow::square(3, 1, PadMode::same), PoolWindow{3, 2, 1, 2, PadMode::valid},
+        PoolWindow::torch(3, 2, 1), PoolWindow::torch(3, 2, 0, true)}) {
     SCOPED_TRACE(testing::Message() << w.kernel_h << "x" << w.kernel_w << " s" << w.stride_h << "x"
                                     << w.stride_w << " same=" << (w.padding == PadMode::same));
     GradcheckOptions o;
@@ -286,6 +287,34 @@ TEST(PoolingLayer, MaxPicksTheMaxAndRoutesItsGradient) {
   Tensor neg = make({1, 1, 1, 1}, {-3});
   MaxPool2D s("max_same", PoolWindow::square(3, 1, PadMode::same));
   EXPECT_EQ(run(s, neg)[0], -3.f);
+}
+
+TEST(PoolingLayer, PyTorchPaddingAndCeilMode) {
+  // 5x5 map of 0..24. nn.MaxPool2d(3, 2, ceil_mode=True): ceil((5-3)/2)+1 = 2 per axis
+  // (no overhang); on 6 columns ceil(3/2)+1 = 3, the last window holding columns 4 and 5.
+  std::vector<float> v(30);
+  for (int i = 0; i < 30; ++i) v[size_t(i)] = float(i);
+  Tensor x = make({1, 5, 6, 1}, v);
+  MaxPool2D ceil_pool("ceil", PoolWindow::torch(3, 2, 0, true));
+  Tensor y = run(ceil_pool, x);
+  ASSERT_EQ(y.dims(), (Dims{1, 2, 3, 1}));
+  EXPECT_EQ(y[2], 17.f);  // rows 0-2, columns 4-5
+  EXPECT_EQ(y[5], 29.f);  // rows 2-4, columns 4-5
+  // The floor rule drops that column; padding 1 keeps it, windows centred on 0, 2, 4.
+  MaxPool2D floor_pool("floor", PoolWindow::torch(3, 2, 0));
+  EXPECT_EQ(run(floor_pool, x).dims(), (Dims{1, 2, 2, 1}));
+  AvgPool2D pad_pool("pad1", PoolWindow::torch(3, 2, 1));
+  Tensor z = run(pad_pool, x);
+  ASSERT_EQ(z.dims(), (Dims{1, 3, 3, 1}));
+  EXPECT_FLOAT_EQ(z[0], (0 + 1 + 6 + 7) / 4.f);  // corner: the four taps inside
+  // A window may not start in the trailing padding (PyTorch drops it): 4 rows, k 1, s 2,
+  // ceil_mode: ceil(3/2)+1 = 3 windows, but the third would start at row 4.
+  MaxPool2D k1("k1", PoolWindow::torch(1, 2, 0, true));
+  EXPECT_EQ(run(k1, make({1, 4, 4, 1}, std::vector<float>(16, 1.f))).dims(), (Dims{1, 2, 2, 1}));
+  Rng rng(0);
+  MaxPool2D wide("wide", PoolWindow::torch(3, 2, 2));
+  EXPECT_NE(error_of([&] { wide.build({{5, 5, 1}}, rng); }).find("half the window"),
+            std::string::npos);
 }
 
 TEST(PoolingLayer, GlobalAverage) {
@@ -396,6 +425,27 @@ TEST(ShapeLayers, Gradcheck) {
   EXPECT_LT(r.max_error, kGradTol) << r.report;
   ChannelShuffle s("shuffle", 3);
   EXPECT_TRUE(grad_ok(s, std::vector<Dims>{{2, 2, 6}}, GradcheckOptions{}));
+}
+
+TEST(ShapeLayers, ChannelSliceTakesAndRoutesBack) {
+  ChannelSlice s("split", 2, 3);
+  EXPECT_TRUE(grad_ok(s, std::vector<Dims>{{2, 2, 6}}, GradcheckOptions{}));
+  Tensor x = make({2, 6}, {0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15});
+  ChannelSlice t("t", 2, 3);
+  Tensor y = run(t, x);
+  ASSERT_EQ(y.dims(), (Dims{2, 3}));
+  const float want[] = {2, 3, 4, 12, 13, 14};
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(y[i], want[i]);
+  Tensor dx(x.dims());
+  dx.fill(NAN);  // every element is written: zeros outside the slice
+  t.backward({&x}, y, y, {&dx});
+  const float back[] = {0, 0, 2, 3, 4, 0, 0, 0, 12, 13, 14, 0};
+  for (int i = 0; i < 12; ++i) EXPECT_EQ(dx[i], back[i]);
+  Rng rng(0);
+  ChannelSlice wide("wide", 4, 3);
+  EXPECT_NE(error_of([&] { wide.build({{2, 2, 6}}, rng); }).find("wide: channels [4, 7)"),
+            std::string::npos);
+  EXPECT_THROW(ChannelSlice("empty", 0, 0), Error);
 }
 
 TEST(ShapeLayers, ChannelShufflePermutation) {

@@ -86,6 +86,9 @@ TEST(OnnxExport, EveryLayerPassesOnnxCheckerAndStrictShapeInference) {
   EXPECT_EQ(inferred_shape(m, "sep_pw_dw"), "batchx12x3x3");
   EXPECT_EQ(inferred_shape(m, "avgpool"), "batchx12x3x3");
   EXPECT_EQ(inferred_shape(m, "flatten"), "batchx216");
+  EXPECT_EQ(inferred_shape(m, "split_b"), "batchx3x6x5");
+  EXPECT_EQ(inferred_shape(m, "maxpool_ceil"), "batchx3x3x2");
+  EXPECT_EQ(inferred_shape(m, "avgpool_pad1"), "batchx3x3x3");
   EXPECT_EQ(inferred_shape(m, "logits"), "batchx7");
   ASSERT_EQ(m.graph().input_size(), 1);
   EXPECT_EQ(m.graph().input(0).type().tensor_type().shape().dim(1).dim_value(), 4);  // NCHW
@@ -97,9 +100,10 @@ TEST(OnnxExport, EveryLayerPassesOnnxCheckerAndStrictShapeInference) {
   EXPECT_EQ(ops["Clip"], 1);
   EXPECT_EQ(ops["Elu"], 2);
   EXPECT_EQ(ops["Add"], 2);  // three inputs, chained
-  EXPECT_EQ(ops["MaxPool"], 1);
-  EXPECT_EQ(ops["AveragePool"], 1);
-  EXPECT_EQ(ops["GlobalAveragePool"], 1);
+  EXPECT_EQ(ops["MaxPool"], 2);
+  EXPECT_EQ(ops["AveragePool"], 2);
+  EXPECT_EQ(ops["GlobalAveragePool"], 3);
+  EXPECT_EQ(ops["Slice"], 2);
   EXPECT_EQ(ops["Gemm"], 1);
   EXPECT_EQ(ops["Transpose"], 3);  // before Flatten, and one per channel shuffle
   EXPECT_EQ(ops.count("Dropout"), 0u);
@@ -225,7 +229,9 @@ TEST(OnnxExport, EveryLayerMatchesOnnxRuntime) {
 
 // The zoo's full-size architectures, narrowed (alpha) and shrunk so the test stays fast:
 // Xception's entry/middle/exit flows with residual 1x1 convolutions and 'same' max
-// pooling, MobileNet's stride-2 depthwise steps and relu6.
+// pooling, MobileNet's stride-2 depthwise steps and relu6, SqueezeNet's fire modules and
+// ceil_mode pools, ShuffleNet's grouped convolutions, shuffles and channel split, and
+// MobileNet v2's inverted residuals.
 TEST(OnnxExport, ZooModelsMatchOnnxRuntime) {
   if (std::string why = test::ort_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
   TempDir dir;
@@ -234,7 +240,9 @@ TEST(OnnxExport, ZooModelsMatchOnnxRuntime) {
     double alpha;
     int64_t size;
   };
-  for (const Case& c : {Case{"xception", 0.125, 71}, Case{"mobilenet", 0.25, 64}}) {
+  for (const Case& c : {Case{"xception", 0.125, 71}, Case{"mobilenet", 0.25, 64},
+                        Case{"squeezenet-1.0", 0.25, 66}, Case{"shufflenet", 0.25, 66},
+                        Case{"shufflenet-v2", 0.5, 66}, Case{"mobilenet-v2", 0.25, 66}}) {
     SCOPED_TRACE(c.model);
     models::ModelOptions mo;
     mo.alpha = c.alpha;

@@ -36,6 +36,10 @@ ModelOptions small_options(const std::string& name) {
     o.input_size = 32;
     o.alpha = 0.25;
     o.classes = 10;
+  } else if (name.rfind("mini-", 0) != 0) {  // the torchvision ports at 224 by default
+    o.input_size = 66;  // odd sizes further on: ceil_mode pools and padding alignment show
+    o.alpha = name == "shufflenet-v2" || name == "mobilenet-v2" ? 0.5 : 0.25;
+    o.classes = 10;
   }
   return o;
 }

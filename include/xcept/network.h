@@ -36,6 +36,7 @@ struct ZooOptions {
   int middle_repeats = -1;              // Xception middle-flow blocks
   float dropout = -1.f;                 // before the classifier
   std::string inception_module = "v3";  // mini-inception: v3|simplified|extreme
+  int64_t groups = 0;                   // shufflenet: groups of the 1x1 convolutions (0: 3)
   uint64_t seed = 0;                    // weight initialization
 };
 

@@ -17,6 +17,7 @@ models::ModelOptions to_model_options(const ZooOptions& z) {
   o.middle_repeats = z.middle_repeats;
   o.dropout = z.dropout;
   o.inception_module = z.inception_module;
+  o.groups = z.groups;
   o.seed = z.seed;
   return o;
 }

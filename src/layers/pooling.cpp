@@ -8,6 +8,33 @@
 #include "layers/layer_checks.h"
 
 namespace xcept {
+
+namespace {
+
+// One axis of a pooling window: TensorFlow's valid/same, or PyTorch's symmetric padding
+// with floor or ceil rounding (torch.nn.functional's pooling_output_shape).
+AxisPads pool_axis(const std::string& layer, const char* axis, int64_t in, int64_t k,
+                   int64_t stride, PadMode mode, int64_t pad, bool ceil_mode) {
+  if (mode != PadMode::explicit_pads) {
+    if (pad != 0 || ceil_mode)
+      fail("{}: pooling pads and ceil_mode go with explicit padding only", layer);
+    return resolve_axis(layer, axis, in, k, stride, 1, mode, 0, 0);
+  }
+  if (pad < 0 || 2 * pad > k)
+    fail("{}: {} padding {} must be between 0 and half the window {}", layer, axis, pad, k);
+  AxisPads r = resolve_axis(layer, axis, in, k, stride, 1, mode, pad, pad);  // floor rounding
+  if (ceil_mode) {
+    const int64_t span = in + 2 * pad - k;
+    r.out = (span + stride - 1) / stride + 1;
+    // The last window must start inside the input or the leading padding.
+    if ((r.out - 1) * stride >= in + pad) --r.out;
+    r.after = std::max<int64_t>(0, (r.out - 1) * stride + k - in - pad);
+  }
+  return r;
+}
+
+}  // namespace
+
 Pool2D::Pool2D(std::string name, const PoolWindow& window)
     : Layer(std::move(name)), window_(window) {}
 
@@ -18,13 +45,13 @@ Dims Pool2D::build(const std::vector<Dims>& inputs, Rng&) {
   if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0)
     fail("{}: pool size {}x{} and stride {}x{} must be positive", name(), p.kernel_h, p.kernel_w,
          p.stride_h, p.stride_w);
-  if (p.padding != PadMode::valid && p.padding != PadMode::same)
-    fail("{}: pooling padding must be valid or same", name());
   h_ = inputs[0][0], w_ = inputs[0][1], c_ = inputs[0][2];
-  // resolve_axis fails, naming the layer, when a valid window is larger than the input.
-  AxisPads ah = resolve_axis(name(), "height", h_, p.kernel_h, p.stride_h, 1, p.padding, 0, 0);
-  AxisPads aw = resolve_axis(name(), "width", w_, p.kernel_w, p.stride_w, 1, p.padding, 0, 0);
-  ho_ = ah.out, wo_ = aw.out;
+  // resolve_axis fails, naming the layer, when a window is larger than the padded input.
+  pads_h_ = pool_axis(name(), "height", h_, p.kernel_h, p.stride_h, p.padding, p.pad_h,
+                      p.ceil_mode);
+  pads_w_ = pool_axis(name(), "width", w_, p.kernel_w, p.stride_w, p.padding, p.pad_w,
+                      p.ceil_mode);
+  ho_ = pads_h_.out, wo_ = pads_w_.out;
   return {ho_, wo_, c_};
 }
 
@@ -36,7 +63,7 @@ ConvShape Pool2D::window_shape(int64_t batch) const {
   p.kernel_w = window_.kernel_w;
   p.stride_h = window_.stride_h;
   p.stride_w = window_.stride_w;
-  p.padding.mode = window_.padding;
+  p.padding = Padding::explicit_(pads_h_.before, pads_w_.before, pads_h_.after, pads_w_.after);
   return make_conv_shape(name(), batch, h_, w_, c_, p);
 }
 

@@ -7,6 +7,13 @@
 //   mini-xception   Xception's blocks sized for 28x28x1 / 32x32x3 images
 //   mini-mobilenet  MobileNet's blocks sized for 28x28x1 / 32x32x3 images
 //   mini-inception  Inception-style modules (v3, simplified or extreme) for small images
+//   squeezenet-1.0, squeezenet-1.1   fire modules (Iandola 2016), as torchvision builds them
+//   shufflenet      ShuffleNet v1 (Zhang 2017): grouped 1x1 convolutions + channel shuffle
+//   shufflenet-v2   ShuffleNet v2 (Ma 2018): channel split + shuffle, as torchvision
+//   mobilenet-v2    MobileNet v2 (Sandler 2018): inverted residuals, linear bottlenecks,
+//                   as torchvision
+//   mini-squeezenet, mini-shufflenet, mini-shufflenet-v2, mini-mobilenet-v2: the same
+//                   blocks for 28x28x1 / 32x32x3 images
 //
 // Every model outputs logits (no softmax layer): the loss and the evaluator apply it.
 #pragma once
@@ -32,6 +39,7 @@ struct ModelOptions {
   int middle_repeats = -1;                        // -1: default (8, or 2 for mini)
   float dropout = -1.f;                           // -1: the model's default
   std::string inception_module = "v3";            // mini-inception: v3|simplified|extreme
+  int64_t groups = 0;                             // shufflenet: 1x1 groups (0: 3)
   uint64_t seed = 0;                              // weight initialization
 };
 
@@ -51,5 +59,9 @@ Graph build_mobilenet(const ModelOptions& options, bool full_convolution);
 Graph build_mini_xception(const ModelOptions& options);
 Graph build_mini_mobilenet(const ModelOptions& options);
 Graph build_mini_inception(const ModelOptions& options);
+Graph build_squeezenet(const ModelOptions& options, bool v11, bool mini);
+Graph build_shufflenet(const ModelOptions& options, bool mini);
+Graph build_shufflenet_v2(const ModelOptions& options, bool mini);
+Graph build_mobilenet_v2(const ModelOptions& options, bool mini);
 
 }  // namespace xcept::models

@@ -14,6 +14,19 @@ const std::vector<ModelInfo>& model_list() {
       {"mini-mobilenet", "MobileNet's blocks for small images", "28x28x1"},
       {"mini-inception", "Inception v3 / simplified / extreme modules for small images",
        "28x28x1"},
+      {"squeezenet-1.0", "SqueezeNet 1.0 (Iandola 2016), fire modules, torchvision layout",
+       "224x224x3"},
+      {"squeezenet-1.1", "SqueezeNet 1.1: 2.4x less computation than 1.0", "224x224x3"},
+      {"shufflenet", "ShuffleNet v1 (Zhang 2017), grouped 1x1 + channel shuffle, --groups G",
+       "224x224x3"},
+      {"shufflenet-v2", "ShuffleNet v2 (Ma 2018), torchvision layout, --alpha 0.5|1.0|1.5|2.0",
+       "224x224x3"},
+      {"mobilenet-v2", "MobileNet v2 (Sandler 2018), inverted residuals, torchvision layout",
+       "224x224x3"},
+      {"mini-squeezenet", "SqueezeNet 1.1's fire modules for small images", "28x28x1"},
+      {"mini-shufflenet", "ShuffleNet v1's units for small images, --groups G", "28x28x1"},
+      {"mini-shufflenet-v2", "ShuffleNet v2's units for small images", "28x28x1"},
+      {"mini-mobilenet-v2", "MobileNet v2's inverted residuals for small images", "28x28x1"},
   };
   return list;
 }
@@ -22,6 +35,7 @@ Graph build_model(const std::string& name, const ModelOptions& o) {
   if (o.alpha <= 0) fail("{}: width multiplier alpha must be positive, got {}", name, o.alpha);
   if (o.classes < 0 || o.input_size < 0 || o.input_channels < 0)
     fail("{}: classes, input size and channels must be positive", name);
+  if (o.groups < 0) fail("{}: groups must be positive, got {}", name, o.groups);
   if (o.dropout >= 1) fail("{}: dropout rate must be below 1, got {}", name, o.dropout);
   if (name == "xception") return build_xception(o);
   if (name == "mobilenet") return build_mobilenet(o, false);
@@ -29,6 +43,14 @@ Graph build_model(const std::string& name, const ModelOptions& o) {
   if (name == "mini-xception") return build_mini_xception(o);
   if (name == "mini-mobilenet") return build_mini_mobilenet(o);
   if (name == "mini-inception") return build_mini_inception(o);
+  if (name == "squeezenet-1.0" || name == "squeezenet-1.1" || name == "mini-squeezenet")
+    return build_squeezenet(o, name != "squeezenet-1.0", name == "mini-squeezenet");
+  if (name == "shufflenet" || name == "mini-shufflenet")
+    return build_shufflenet(o, name == "mini-shufflenet");
+  if (name == "shufflenet-v2" || name == "mini-shufflenet-v2")
+    return build_shufflenet_v2(o, name == "mini-shufflenet-v2");
+  if (name == "mobilenet-v2" || name == "mini-mobilenet-v2")
+    return build_mobilenet_v2(o, name == "mini-mobilenet-v2");
   std::string known;
   for (const auto& m : model_list()) known += (known.empty() ? "" : ", ") + m.name;
   fail("unknown model '{}' (known: {})", name, known);

@@ -113,6 +113,11 @@ Program lower_graph(Graph& g, int64_t batch) {
                        in);
     } else if (auto* cs = dynamic_cast<ChannelShuffle*>(layer)) {
       out = p.add_step(name, std::make_unique<ChannelShuffleOp>(cs->groups()), in);
+    } else if (auto* sl = dynamic_cast<ChannelSlice*>(layer)) {
+      const Dims out_dims = with_batch(batch, g.node_dims(node));
+      std::vector<int64_t> starts(out_dims.size(), 0), steps(out_dims.size(), 1);
+      starts.back() = sl->begin();
+      out = p.add_step(name, std::make_unique<SliceOp>(starts, steps, out_dims), in);
     } else {
       fail("{}: layer type {} has no inference lowering", name, layer->type());
     }

@@ -15,6 +15,7 @@ nlohmann::json model_options_to_json(const models::ModelOptions& o) {
           {"middle_repeats", o.middle_repeats},
           {"dropout", o.dropout},
           {"inception_module", o.inception_module},
+          {"groups", o.groups},
           {"seed", o.seed}};
 }
 
@@ -35,6 +36,7 @@ models::ModelOptions model_options_from_json(const nlohmann::json& j) {
     o.dropout = j.at("dropout").get<float>();
     o.inception_module = j.at("inception_module").get<std::string>();
     o.seed = j.at("seed").get<uint64_t>();
+    o.groups = j.value("groups", int64_t{0});  // absent in checkpoints older than it
   } catch (const nlohmann::json::exception& e) {
     fail("model config: {}", e.what());
   }

@@ -189,6 +189,13 @@ class Exporter {
     }
     if (dynamic_cast<Flatten*>(&l)) return flatten(in.at(0), name);
     if (auto* s = dynamic_cast<ChannelShuffle*>(&l)) return shuffle(*s, in.at(0));
+    if (auto* s = dynamic_cast<ChannelSlice*>(&l)) {
+      // Channels are NCHW's axis 1 (or a vector's only axis).
+      const std::vector<std::string> inputs = {
+          in.at(0).name, b_.int64s(name + "/starts", {s->begin()}),
+          b_.int64s(name + "/ends", {s->begin() + s->count()}), b_.int64s(name + "/axes", {1})};
+      return b_.node("Slice", inputs, b_.unique(name))->output(0);
+    }
     fail("ONNX export of '{}': layer '{}' of type {} has no ONNX translation", graph_.name(),
          name, l.type());
   }
@@ -264,16 +271,12 @@ class Exporter {
 
   std::string pool(Pool2D& p, const Value& in) {
     expect_feature_map(p, in);
-    const PoolWindow& w = p.window();
-    AxisPads ah = resolve_axis(p.name(), "height", in.dims[0], w.kernel_h, w.stride_h, 1,
-                               w.padding, 0, 0);
-    AxisPads aw = resolve_axis(p.name(), "width", in.dims[1], w.kernel_w, w.stride_w, 1,
-                               w.padding, 0, 0);
+    const ConvShape s = p.window_shape(1);  // pads resolved, ceil_mode included
     const bool max = dynamic_cast<MaxPool2D*>(&p) != nullptr;
     onnx::NodeProto* n = b_.node(max ? "MaxPool" : "AveragePool", {in.name}, b_.unique(p.name()));
-    set_ints(n, "kernel_shape", {w.kernel_h, w.kernel_w});
-    set_ints(n, "strides", {w.stride_h, w.stride_w});
-    set_ints(n, "pads", {ah.before, aw.before, ah.after, aw.after});
+    set_ints(n, "kernel_shape", {s.kh, s.kw});
+    set_ints(n, "strides", {s.stride_h, s.stride_w});
+    set_ints(n, "pads", {s.pad_top, s.pad_left, s.pad_bottom, s.pad_right});
     if (!max) set_int(n, "count_include_pad", 0);  // divide by the taps inside the input
     return n->output(0);
   }

@@ -97,7 +97,8 @@ Dims ReshapeOp::output_dims(const std::string& step, std::span<const Dims> in) c
 
 void ReshapeOp::run(std::span<const ConstView> in, const MutView& out) const {
   if (in[0].data != out.data)
-    std::memcpy(out.data, in[0].data, static_cast<size_t>(numel_of(dims_)) * sizeof(float));
+    if (const int64_t n = numel_of(dims_); n > 0)
+      std::memcpy(out.data, in[0].data, static_cast<size_t>(n) * sizeof(float));
 }
 
 // ---- Softmax
@@ -236,6 +237,7 @@ void GatherOp::run(std::span<const ConstView> in, const MutView& out) const {
   for (int i = 0; i < axis_; ++i) outer *= x[i];
   for (size_t i = axis_ + 1; i < x.size(); ++i) inner *= x[i];
   const int64_t n = x[axis_];
+  if (outer == 0 || inner == 0 || indices_.empty()) return;  // empty output: nothing to copy
   float* dst = out.data;
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t idx : indices_) {
