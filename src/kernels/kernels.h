@@ -24,6 +24,7 @@
 #include "kernels/conv_shape.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm_shape.h"
+#include "kernels/qgemm.h"
 
 namespace xcept {
 
@@ -94,6 +95,14 @@ struct BatchNormBackward {
 };
 using batch_norm_bwd_fn = void(const BatchNormShape& s, const BatchNormBackward& b);
 
+// int8 (kernels/quant.h): uint8 activations, int8 weights, int32 sums, requantized by
+// the epilogue. C = A * B for gemm_u8s8 (B as stored; rows pack it per call); y =
+// conv(x, w) with HWIO int8 weights for qconv2d_fwd.
+using qgemm_fn = void(const QGemmShape& s, const uint8_t* a, const int8_t* b,
+                      const QuantEpilogue& ep, QGemmOut c);
+using qconv2d_fwd_fn = void(const ConvShape& s, const uint8_t* x, const int8_t* w,
+                            const QuantEpilogue& ep, uint8_t* y);
+
 template <typename Shape, typename Fn>
 struct KernelRow {
   const char* name;
@@ -113,6 +122,8 @@ using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
 using BatchNormStatsKernel = KernelRow<BatchNormShape, batch_norm_stats_fn>;
 using BatchNormFwdKernel = KernelRow<BatchNormShape, batch_norm_fwd_fn>;
 using BatchNormBwdKernel = KernelRow<BatchNormShape, batch_norm_bwd_fn>;
+using QGemmKernel = KernelRow<QGemmShape, qgemm_fn>;
+using QConv2dFwdKernel = KernelRow<ConvShape, qconv2d_fwd_fn>;
 
 // All rows of an op, best first, whatever the CPU.
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels();
@@ -125,6 +136,8 @@ std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
 std::span<const BatchNormStatsKernel> batch_norm_stats_kernels();
 std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels();
 std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels();
+std::span<const QGemmKernel> qgemm_kernels();
+std::span<const QConv2dFwdKernel> qconv2d_fwd_kernels();
 
 // The row dispatch would run for this shape on this CPU.
 const Conv2dFwdKernel& pick_conv2d_fwd(const ConvShape& s);
@@ -137,6 +150,8 @@ const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
 const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s);
 const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s);
 const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s);
+const QGemmKernel& pick_qgemm(const QGemmShape& s);
+const QConv2dFwdKernel& pick_qconv2d_fwd(const ConvShape& s);
 
 // Dispatching entry points: what layers call.
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
@@ -182,6 +197,11 @@ bool gemm_any(const GemmShape&);
 bool gemm_single_row(const GemmShape&);  // m == 1, B row-major and not prepacked
 bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 bool batch_norm_any(const BatchNormShape&);
+bool qgemm_any(const QGemmShape&);
+bool qgemm_vnni(const QGemmShape&);  // the CPU has AVX512_VNNI (cpu_has_avx512_vnni)
+bool qconv_depthwise_3x3(const ConvShape&);  // conv_depthwise_3x3 with multiplier 1
+bool qconv_pointwise(const ConvShape&);      // 1x1, stride 1, no padding, groups 1
+bool qconv_dense(const ConvShape&);          // groups 1, any window
 
 // Declarations of every kernel function named in the table.
 #define XCEPT_CONV2D_FWD(name, isa, supports) conv2d_fwd_fn name;
@@ -194,6 +214,8 @@ bool batch_norm_any(const BatchNormShape&);
 #define XCEPT_BATCH_NORM_STATS(name, isa, supports) batch_norm_stats_fn name;
 #define XCEPT_BATCH_NORM_FWD(name, isa, supports) batch_norm_fwd_fn name;
 #define XCEPT_BATCH_NORM_BWD(name, isa, supports) batch_norm_bwd_fn name;
+#define XCEPT_QGEMM(name, isa, supports) qgemm_fn name;
+#define XCEPT_QCONV2D_FWD(name, isa, supports) qconv2d_fwd_fn name;
 #include "kernels/table.inc"
 #undef XCEPT_CONV2D_FWD
 #undef XCEPT_CONV2D_BWD_DATA
@@ -205,5 +227,7 @@ bool batch_norm_any(const BatchNormShape&);
 #undef XCEPT_BATCH_NORM_STATS
 #undef XCEPT_BATCH_NORM_FWD
 #undef XCEPT_BATCH_NORM_BWD
+#undef XCEPT_QGEMM
+#undef XCEPT_QCONV2D_FWD
 
 }  // namespace xcept

@@ -39,6 +39,11 @@ bool gemm_any(const GemmShape&) { return true; }
 bool gemm_single_row(const GemmShape& s) { return s.m == 1 && !s.trans_b && !s.b_prepacked; }
 bool pool_any(const ConvShape& s) { return s.m == s.c; }
 bool batch_norm_any(const BatchNormShape&) { return true; }
+bool qgemm_any(const QGemmShape&) { return true; }
+bool qgemm_vnni(const QGemmShape&) { return cpu_has_avx512_vnni(); }
+bool qconv_depthwise_3x3(const ConvShape& s) { return conv_depthwise_3x3(s) && s.m == s.c; }
+bool qconv_pointwise(const ConvShape& s) { return s.is_pointwise() && s.groups == 1; }
+bool qconv_dense(const ConvShape& s) { return s.groups == 1; }
 
 std::string BatchNormShape::to_string() const { return fmt::format("{} rows x {} channels", rows, c); }
 
@@ -57,6 +62,8 @@ template struct KernelRow<ConvShape, pool2d_bwd_fn>;
 template struct KernelRow<BatchNormShape, batch_norm_stats_fn>;
 template struct KernelRow<BatchNormShape, batch_norm_fwd_fn>;
 template struct KernelRow<BatchNormShape, batch_norm_bwd_fn>;
+template struct KernelRow<QGemmShape, qgemm_fn>;
+template struct KernelRow<ConvShape, qconv2d_fwd_fn>;
 
 #define XCEPT_ROW(name, isa, supports) {#name, Isa::isa, supports, name},
 #define XCEPT_SKIP(name, isa, supports)
@@ -72,6 +79,8 @@ template struct KernelRow<BatchNormShape, batch_norm_bwd_fn>;
 #define XCEPT_BATCH_NORM_STATS XCEPT_SKIP
 #define XCEPT_BATCH_NORM_FWD XCEPT_SKIP
 #define XCEPT_BATCH_NORM_BWD XCEPT_SKIP
+#define XCEPT_QGEMM XCEPT_SKIP
+#define XCEPT_QCONV2D_FWD XCEPT_SKIP
 
 #undef XCEPT_CONV2D_FWD
 #define XCEPT_CONV2D_FWD XCEPT_ROW
@@ -153,6 +162,22 @@ static const BatchNormBwdKernel kBatchNormBwd[] = {
 #undef XCEPT_BATCH_NORM_BWD
 #define XCEPT_BATCH_NORM_BWD XCEPT_SKIP
 
+#undef XCEPT_QGEMM
+#define XCEPT_QGEMM XCEPT_ROW
+static const QGemmKernel kQGemm[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_QGEMM
+#define XCEPT_QGEMM XCEPT_SKIP
+
+#undef XCEPT_QCONV2D_FWD
+#define XCEPT_QCONV2D_FWD XCEPT_ROW
+static const QConv2dFwdKernel kQConv2dFwd[] = {
+#include "kernels/table.inc"
+};
+#undef XCEPT_QCONV2D_FWD
+#define XCEPT_QCONV2D_FWD XCEPT_SKIP
+
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
 std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels() { return kConv2dBwdFilter; }
@@ -163,6 +188,8 @@ std::span<const Pool2dBwdKernel> pool2d_bwd_kernels() { return kPool2dBwd; }
 std::span<const BatchNormStatsKernel> batch_norm_stats_kernels() { return kBatchNormStats; }
 std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels() { return kBatchNormFwd; }
 std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels() { return kBatchNormBwd; }
+std::span<const QGemmKernel> qgemm_kernels() { return kQGemm; }
+std::span<const QConv2dFwdKernel> qconv2d_fwd_kernels() { return kQConv2dFwd; }
 
 template <typename Row, typename Shape>
 static const Row& pick(std::span<const Row> rows, const Shape& s, const char* op) {
@@ -198,6 +225,10 @@ const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s) {
 }
 const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s) {
   return pick(batch_norm_bwd_kernels(), s, "batch_norm_bwd");
+}
+const QGemmKernel& pick_qgemm(const QGemmShape& s) { return pick(qgemm_kernels(), s, "qgemm"); }
+const QConv2dFwdKernel& pick_qconv2d_fwd(const ConvShape& s) {
+  return pick(qconv2d_fwd_kernels(), s, "qconv2d_fwd");
 }
 
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,

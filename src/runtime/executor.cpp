@@ -41,6 +41,11 @@ int64_t numel_of(const Dims& d, const std::string& what) {
   return n;
 }
 
+int64_t bytes_of(const Value& v) {
+  const int64_t elem = v.dtype == DType::u8 ? 1 : int64_t(sizeof(float));
+  return checked_mul(numel_of(v.dims, v.name), elem, v.name);
+}
+
 struct Buffer {
   int64_t bytes = 0, offset = 0;
   int first = 0, last = 0;
@@ -59,6 +64,7 @@ struct Executor::Impl {
   std::vector<float*> ptr;  // per value
   bool profiling = false;
   bool poison = false;
+  StepObserver observer;
   std::vector<double> step_ms;
   // Per program input / output: read from / written to the caller's memory directly
   // (see run); and the per-run pointer table with those substitutions.
@@ -104,7 +110,7 @@ void Executor::Impl::build_plan() {
   auto new_buffer = [&](ValueId v) {
     const Value& val = values[size_t(v)];
     Buffer b;
-    const int64_t bytes = checked_mul(numel_of(val.dims, val.name), sizeof(float), val.name);
+    const int64_t bytes = bytes_of(val);
     b.bytes = (bytes + kAlign - 1) / kAlign * kAlign;
     b.first = def[size_t(v)];
     b.last = std::max(def[size_t(v)], last[size_t(v)]);
@@ -122,7 +128,7 @@ void Executor::Impl::build_plan() {
       const int bu = buffer_of[size_t(u)];
       const Value& uv = values[size_t(u)];
       if (bu >= 0 && last[size_t(u)] == s && buffers[size_t(bu)].last == s &&
-          numel_of(uv.dims, uv.name) == numel_of(values[size_t(o)].dims, st.name)) {
+          bytes_of(uv) == bytes_of(values[size_t(o)])) {
         buffer_of[size_t(o)] = bu;
         buffers[size_t(bu)].last = std::max(s, last[size_t(o)]);
         continue;
@@ -157,7 +163,7 @@ void Executor::Impl::build_plan() {
     PlannedValue p;
     p.value = v;
     p.offset = buffers[size_t(b)].offset;
-    p.bytes = numel_of(values[size_t(v)].dims, values[size_t(v)].name) * int64_t(sizeof(float));
+    p.bytes = bytes_of(values[size_t(v)]);
     p.first_step = def[size_t(v)];
     p.last_step = std::max(def[size_t(v)], last[size_t(v)]);
     plan.push_back(p);
@@ -205,6 +211,12 @@ Executor::Executor(Program program, const ExecutorOptions& options)
           : Precision::f32;
   impl_->program = std::move(program);
   impl_->poison = options.poison_arena;
+  for (ValueId v : impl_->program.inputs())
+    if (impl_->program.value(v).dtype != DType::f32)
+      fail("executor: input '{}' is not float32", impl_->program.value(v).name);
+  for (ValueId v : impl_->program.outputs())
+    if (impl_->program.value(v).dtype != DType::f32)
+      fail("executor: output '{}' is not float32", impl_->program.value(v).name);
   impl_->build_plan();
   impl_->check_arena_size(options.max_arena_bytes > 0 ? options.max_arena_bytes
                                                        : physical_memory_bytes());
@@ -282,12 +294,13 @@ void Executor::run(std::span<const ConstView> inputs, std::span<const MutView> o
     const MutView out{m.run_ptr[size_t(st.output)], &p.value(st.output).dims};
     if (!m.profiling) {
       st.op->run(in, out);
-      continue;
+    } else {
+      const auto t0 = std::chrono::steady_clock::now();
+      st.op->run(in, out);
+      const auto t1 = std::chrono::steady_clock::now();
+      m.step_ms[s] = std::chrono::duration<double, std::milli>(t1 - t0).count();
     }
-    const auto t0 = std::chrono::steady_clock::now();
-    st.op->run(in, out);
-    const auto t1 = std::chrono::steady_clock::now();
-    m.step_ms[s] = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    if (m.observer) m.observer(int(s), {out.data, out.dims});
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const ValueId v = p.outputs()[i];
@@ -311,6 +324,7 @@ int64_t Executor::weight_bytes() const {
 
 const std::vector<PlannedValue>& Executor::plan() const { return impl_->plan; }
 void Executor::set_profiling(bool on) { impl_->profiling = on; }
+void Executor::set_observer(StepObserver observer) { impl_->observer = std::move(observer); }
 const std::vector<double>& Executor::step_ms() const { return impl_->step_ms; }
 
 }  // namespace xcept

@@ -3,6 +3,7 @@
 // allocates nothing but outputs (and what an op needs internally, e.g. a broadcast).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -44,6 +45,11 @@ struct PlannedValue {
   int first_step = 0, last_step = 0;
 };
 
+// Called after each step with the step's index and its output (valid until the next
+// step runs; a uint8 value's bytes through u8_data): calibration and per-layer error
+// reports read every intermediate value this way.
+using StepObserver = std::function<void(int step, const ConstView& output)>;
+
 class Executor {
  public:
   explicit Executor(Program program, const ExecutorOptions& options = {});
@@ -70,6 +76,9 @@ class Executor {
 
   // Every planned (non-constant, used) value: what tests check for overlaps.
   const std::vector<PlannedValue>& plan() const;
+
+  // Calls `observer` after every step of every run (empty: none).
+  void set_observer(StepObserver observer);
 
   // When on, run() records per-step wall time into step_ms().
   void set_profiling(bool on);

@@ -7,10 +7,16 @@
 #include <span>
 
 #include "core/tensor.h"
+#include "kernels/quant.h"
 
 namespace xcept {
 
 enum class ConvPrecision;  // kernels/conv2d_prepacked.h
+
+// Element type of a program value: float32, or uint8 codes of an int8 program
+// (docs/quantization.md) with the value's QuantParams. Views always carry a float
+// pointer (the arena's); ops on uint8 values read and write it as bytes (u8_data).
+enum class DType { f32, u8 };
 
 struct ConstView {
   const float* data;
@@ -20,6 +26,11 @@ struct MutView {
   float* data;
   const Dims* dims;
 };
+
+inline const uint8_t* u8_data(const ConstView& v) {
+  return reinterpret_cast<const uint8_t*>(v.data);
+}
+inline uint8_t* u8_data(const MutView& v) { return reinterpret_cast<uint8_t*>(v.data); }
 
 class Op {
  public:
@@ -33,6 +44,10 @@ class Op {
   // Computes out from in (dims as output_dims promised). out does not alias any input,
   // unless in_place_input() names the input it may overwrite.
   virtual void run(std::span<const ConstView> in, const MutView& out) const = 0;
+
+  // The output's element type, and for uint8 its encoding.
+  virtual DType output_dtype() const { return DType::f32; }
+  virtual QuantParams output_quant() const { return {}; }
 
   // Index of an input whose buffer the output may reuse (elementwise ops), or -1.
   virtual int in_place_input() const { return -1; }

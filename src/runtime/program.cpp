@@ -39,6 +39,8 @@ ValueId Program::add_step(std::string name, std::unique_ptr<Op> op, std::vector<
   Value out;
   out.name = name;
   out.dims = op->output_dims(name, in_dims);
+  out.dtype = op->output_dtype();
+  out.quant = op->output_quant();
   values_.push_back(std::move(out));
   const ValueId id = static_cast<ValueId>(values_.size()) - 1;
   steps_.push_back(Step{std::move(name), std::move(op), std::move(inputs), id});

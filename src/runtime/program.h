@@ -8,7 +8,8 @@
 //   runtime/executor.h     plans buffers once and runs the steps
 // So a model imported from ONNX gets exactly the fast path of a model built in xcept.
 //
-// Values are dense row-major float32 tensors with physical dims. Layout is the front
+// Values are dense row-major float32 tensors with physical dims (or uint8 codes, in an
+// int8 program: runtime/quantize.h). Layout is the front
 // end's business: convolution-family ops read and write NHWC ([n][h][w][c]); an ONNX
 // importer that keeps NCHW semantics inserts Transpose steps where it needs them.
 #pragma once
@@ -29,6 +30,8 @@ struct Value {
   Dims dims;
   Tensor constant;  // holds the data when is_constant; planned by the executor otherwise
   bool is_constant = false;
+  DType dtype = DType::f32;  // u8: codes of an int8 program, encoded by `quant`
+  QuantParams quant;
 };
 
 struct Step {

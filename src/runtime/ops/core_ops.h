@@ -101,6 +101,8 @@ class Pool2dOp final : public Op {
   const char* type() const override { return kind_ == PoolKind::max ? "MaxPool2d" : "AvgPool2d"; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
+  PoolKind kind() const { return kind_; }
+  const ConvShape& window() const { return window_; }
 
  private:
   PoolKind kind_;
@@ -115,6 +117,7 @@ class GlobalAvgPoolOp final : public Op {
   const char* type() const override { return "GlobalAvgPool"; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
+  bool keep_dims() const { return keep_dims_; }
 
  private:
   bool keep_dims_;

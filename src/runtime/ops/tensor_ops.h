@@ -31,6 +31,7 @@ class ReshapeOp final : public Op {
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   int in_place_input() const override { return 0; }
+  const Dims& dims() const { return dims_; }
 
  private:
   Dims dims_;
