@@ -66,13 +66,6 @@ std::vector<ConvShape> cases() {
 
 bool is_dw_row(const char* name) { return std::strncmp(name, "dwconv2d_", 9) == 0; }
 
-template <typename Row>
-const Row& reference_row(std::span<const Row> rows) {
-  for (const Row& r : rows)
-    if (r.is_reference()) return r;
-  throw std::logic_error("op without a _ref row");
-}
-
 // Runs fn(row, shape) for every runnable depthwise row and every case it accepts.
 template <typename Row, typename Fn>
 void for_each_dw_case(std::span<const Row> rows, Fn fn) {

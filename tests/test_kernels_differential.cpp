@@ -13,9 +13,13 @@
 
 #include "core/cpu_features.h"
 #include "kernels/kernels.h"
+#include "kernel_table_support.h"
 #include "test_support.h"
 
 using namespace xcept;
+using test::find_row;
+using test::testable_rows;
+constexpr auto param_name = &test::row_param_name;
 
 namespace {
 
@@ -122,28 +126,6 @@ std::vector<ConvShape> conv_cases() {
   return cases;
 }
 
-template <typename Row>
-std::vector<std::string> testable_rows(std::span<const Row> rows) {
-  std::vector<std::string> names;
-  for (const Row& r : rows)
-    if (!r.is_reference()) names.push_back(r.name);
-  if (names.empty()) names.push_back("none");  // keeps the suite instantiated
-  return names;
-}
-
-template <typename Row>
-const Row* find_row(std::span<const Row> rows, const std::string& name) {
-  for (const Row& r : rows)
-    if (name == r.name) return &r;
-  return nullptr;
-}
-
-template <typename Row>
-const Row& reference_row(std::span<const Row> rows) {
-  for (const Row& r : rows)
-    if (r.is_reference()) return r;
-  throw std::logic_error("op without a _ref row");
-}
 
 // Looks up the row; skips (with the reason) when it cannot run on this CPU.
 #define XCEPT_GET_ROW(rows, row)                                                   \
@@ -153,7 +135,6 @@ const Row& reference_row(std::span<const Row> rows) {
   if (!isa_available(row->isa))                                                    \
     GTEST_SKIP() << row->name << " needs " << isa_name(row->isa) << ", CPU has " << isa_name(max_isa());
 
-std::string param_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 }  // namespace
 

@@ -15,8 +15,12 @@
 #include "kernels/generic/qgemm_blocked.h"
 #include "kernels/kernels.h"
 #include "kernels/quant.h"
+#include "kernel_table_support.h"
 
 using namespace xcept;
+using test::find_row;
+using test::testable_rows;
+constexpr auto param_name = &test::row_param_name;
 
 namespace {
 
@@ -56,30 +60,6 @@ struct RandomEpilogue {
     if (act == 2) ep.y_min = 20, ep.y_max = 200;
   }
 };
-
-template <typename Row>
-const Row& reference_row(std::span<const Row> rows) {
-  for (const Row& r : rows)
-    if (r.is_reference()) return r;
-  throw std::logic_error("op without a _ref row");
-}
-
-template <typename Row>
-std::vector<std::string> testable_rows(std::span<const Row> rows) {
-  std::vector<std::string> names;
-  for (const Row& r : rows)
-    if (!r.is_reference()) names.push_back(r.name);
-  return names;
-}
-
-template <typename Row>
-const Row* find_row(std::span<const Row> rows, const std::string& name) {
-  for (const Row& r : rows)
-    if (name == r.name) return &r;
-  return nullptr;
-}
-
-std::string param_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
 struct ThreadCount {
   int saved = num_threads();

@@ -10,6 +10,7 @@
 #include "models/models.h"
 #include "runtime/calibrate.h"
 #include "runtime/executor.h"
+#include "runtime/layer_error.h"
 #include "runtime/lower_graph.h"
 #include "runtime/ops/quant_ops.h"
 #include "runtime/output_error.h"
@@ -70,14 +71,24 @@ TEST(Calibration, MethodsOnAHistogram) {
   EXPECT_NEAR(r.hi, 20 * 100.f / 2048, 1e-4);
   o.percentile = 100;
   EXPECT_EQ(range_from_histogram(0.f, 100.f, hist, o).hi, 100.f);
-  o.method = CalibrationMethod::entropy;  // clips the outlier, keeps the bulk
-  r = range_from_histogram(0.f, 100.f, hist, o);
-  EXPECT_GT(r.hi, 0.9f);
-  EXPECT_LT(r.hi, 20.f);
-  // Signed: symmetric clipping within the seen range.
-  r = range_from_histogram(-3.f, 100.f, hist, o);
-  EXPECT_EQ(r.lo, -3.f);
-  EXPECT_LT(r.hi, 20.f);
+  // Entropy on a bulk falling off like a ReLU output's (exponential, scale 30 bins) with
+  // the outlier: clips the outlier, keeps the bulk's tail (its 99th percentile is near
+  // bin 138, 6.7 in real units).
+  std::vector<double> tail(2048, 0.0);
+  for (size_t j = 0; j < tail.size(); ++j) tail[j] = std::floor(1e4 * std::exp(-double(j) / 30));
+  tail[2047] = 1;
+  o.method = CalibrationMethod::entropy;
+  r = range_from_histogram(0.f, 100.f, tail, o);
+  EXPECT_GT(r.hi, 6.7f);
+  EXPECT_LT(r.hi, 50.f);
+  // Signed: the same threshold on both sides, within the seen range.
+  const ActivationRange s = range_from_histogram(-100.f, 100.f, tail, o);
+  EXPECT_GT(s.hi, 6.7f);
+  EXPECT_LT(s.hi, 50.f);
+  EXPECT_EQ(s.lo, -s.hi);
+  EXPECT_EQ(range_from_histogram(-3.f, 100.f, tail, o).lo, -3.f);
+  // A histogram that quantizes without loss at full range is not clipped.
+  EXPECT_EQ(range_from_histogram(0.f, 100.f, hist, o).hi, 100.f);
   EXPECT_EQ(parse_calibration_method("entropy"), CalibrationMethod::entropy);
   EXPECT_THROW(parse_calibration_method("kl"), Error);
 }
@@ -161,8 +172,18 @@ TEST(QuantizedProgram, CloseToFloatWithUint8ValuesPlanned) {
     int u8_values = 0;
     for (const Value& v : ex.program().values()) u8_values += v.dtype == DType::u8;
     EXPECT_GT(u8_values, 20);
-    // Activations take a byte each: the arena shrinks about fourfold.
-    EXPECT_LT(ex.planned_bytes(), f32.planned_bytes() / 2);
+    // Activations take a byte each in the arena.
+    int64_t u8_planned = 0;
+    for (const PlannedValue& pv : ex.plan()) {
+      const Value& v = ex.program().value(pv.value);
+      if (v.dtype != DType::u8) continue;
+      int64_t n = 1;
+      for (int64_t d : v.dims) n *= d;
+      EXPECT_EQ(pv.bytes, n) << v.name;
+      ++u8_planned;
+    }
+    EXPECT_GT(u8_planned, 20);
+    EXPECT_LT(ex.planned_bytes(), f32.planned_bytes());
     const OutputError e = output_error(ex.run({&m.x}).at(0), want);
     EXPECT_LT(e.mean_rel_l2, 0.25);
   }
@@ -184,9 +205,11 @@ TEST(QuantizedProgram, MixedPrecisionByRuleAndName) {
   EXPECT_EQ(depthwise, 13);  // MobileNet's 13 depthwise layers
   EXPECT_TRUE(stem);
   EXPECT_TRUE(last);
-  for (const Step& s : q.program.steps())
-    if (const auto* c = dynamic_cast<const QConv2dOp*>(s.op.get()))
+  for (const Step& s : q.program.steps()) {
+    if (const auto* c = dynamic_cast<const QConv2dOp*>(s.op.get())) {
       EXPECT_FALSE(c->shape().is_depthwise() && c->shape().groups > 1) << s.name;
+    }
+  }
   Executor ex(std::move(q.program));
   EXPECT_EQ(ex.run({&m.x}).at(0).dims(), (Dims{2, 10}));
   o.keep_f32 = {"@pointwise"};
@@ -195,4 +218,45 @@ TEST(QuantizedProgram, MixedPrecisionByRuleAndName) {
   ActivationRanges partial = ranges;
   partial.erase(partial.begin());
   EXPECT_NO_THROW(quantize_program(f32_program(m.graph, 2), partial));
+}
+
+
+// The per-layer report: a float program against itself is exact; against its int8 form
+// every int8 step is reported under its float name, and the last step's error is the
+// error of the program's output.
+TEST(LayerErrorMeter, MatchesStepsByValueName) {
+  Model m = small_model("mini-xception");
+  Executor f32(f32_program(m.graph, 2)), same(f32_program(m.graph, 2));
+  {
+    LayerErrorMeter meter(f32, same);
+    meter.run(m.x);
+    const std::vector<LayerError> r = meter.report();
+    EXPECT_EQ(r.size(), f32.program().steps().size());
+    for (const LayerError& e : r) {
+      EXPECT_EQ(e.rel_l2, 0.0) << e.step;
+      EXPECT_FALSE(e.int8) << e.step;
+    }
+  }
+  const ActivationRanges ranges = calibrate_on(m.graph, m.x, CalibrationMethod::minmax);
+  Executor q(quantize_program(f32_program(m.graph, 2), ranges).program);
+  LayerErrorMeter meter(f32, q);
+  const LayerErrorMeter::Outputs out = meter.run(m.x);
+  const std::vector<LayerError> r = meter.report();
+  int convs = 0;
+  for (const LayerError& e : r) {
+    EXPECT_TRUE(e.step.find("/quantize") == std::string::npos) << e.step;
+    EXPECT_TRUE(std::isfinite(e.rel_l2)) << e.step;
+    convs += e.op == std::string("QConv2d");
+    EXPECT_TRUE(e.int8) << e.step;
+  }
+  EXPECT_GT(convs, 5);
+  ASSERT_FALSE(r.empty());
+  double diff2 = 0, ref2 = 0;
+  for (int64_t i = 0; i < out.f32.numel(); ++i) {
+    diff2 += std::pow(double(out.quantized[i]) - out.f32[i], 2);
+    ref2 += std::pow(double(out.f32[i]), 2);
+  }
+  EXPECT_GT(r.back().rel_l2, 0.0);
+  EXPECT_NEAR(r.back().rel_l2, std::sqrt(diff2 / ref2), 1e-9);
+  EXPECT_EQ(r.back().step, f32.program().steps().back().name);
 }

@@ -1,6 +1,7 @@
-// The kernel table: the convolution, GEMM, pooling and training batch-norm kernels of
-// xcept, one row each, in kernels/table.inc (the bf16 GEMM, the prepacked inference paths
-// of kernels/conv2d_prepacked.h, the fused depthwise-pointwise band kernel and the
+// The kernel table: the convolution, GEMM, pooling, training batch-norm and int8
+// (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
+// kernels/table.inc (the bf16 GEMM, the prepacked inference paths of
+// kernels/conv2d_prepacked.h, the fused depthwise-pointwise band kernel and the
 // elementwise activations are not rows yet). A row is (name, ISA, supports-predicate).
 // Three readers use the same rows:
 //   - dispatch (pick_*) takes the first row whose ISA the CPU runs and whose predicate
@@ -17,6 +18,7 @@
 
 #include <functional>
 #include <span>
+#include <stdexcept>
 #include <string>
 
 #include "core/cpu_features.h"
@@ -124,6 +126,15 @@ using BatchNormFwdKernel = KernelRow<BatchNormShape, batch_norm_fwd_fn>;
 using BatchNormBwdKernel = KernelRow<BatchNormShape, batch_norm_bwd_fn>;
 using QGemmKernel = KernelRow<QGemmShape, qgemm_fn>;
 using QConv2dFwdKernel = KernelRow<ConvShape, qconv2d_fwd_fn>;
+
+// An op's `_ref` row: the plain loops its other rows are tested against (the
+// differential tests, and int8 programs run on the oracles, QConv2dOp::use_reference_kernel).
+template <typename Row>
+const Row& reference_row(std::span<const Row> rows) {
+  for (const Row& r : rows)
+    if (r.is_reference()) return r;
+  throw std::logic_error("kernel table: an op without a _ref row");
+}
 
 // All rows of an op, best first, whatever the CPU.
 std::span<const Conv2dFwdKernel> conv2d_fwd_kernels();

@@ -26,9 +26,21 @@ CalibrationMethod parse_calibration_method(std::string_view name) {
 
 namespace {
 
-// KL(P || Q) of the histogram clipped at bin `i` (outliers folded into its last bin)
-// against the same bins quantized to `levels` levels and spread back uniformly over the
-// bins that held anything.
+// Replaces zeros by eps, taking the mass from the non-zero bins (MXNet's
+// _smooth_distribution), so that KL stays finite where Q misses a bin P holds.
+void smooth(std::vector<double>& d) {
+  constexpr double eps = 1e-4;
+  size_t zeros = 0;
+  for (double v : d) zeros += v == 0;
+  if (zeros == 0 || zeros == d.size()) return;
+  const double take = eps * double(zeros) / double(d.size() - zeros);
+  for (double& v : d) v = v == 0 ? eps : v - take;
+}
+
+// KL(P || Q) for clipping at bin `i` (TensorRT's entropy calibration, as MXNet writes
+// it): P is the first i bins with every outlier folded into its last; Q is the same i
+// bins without the outliers, merged into `levels` levels and spread back uniformly over
+// the bins P holds anything in. Both normalized and smoothed.
 double clipped_kl(const std::vector<double>& hist, size_t i, size_t levels) {
   std::vector<double> p(hist.begin(), hist.begin() + long(i));
   for (size_t j = i; j < hist.size(); ++j) p[i - 1] += hist[j];
@@ -37,18 +49,18 @@ double clipped_kl(const std::vector<double>& hist, size_t i, size_t levels) {
     const size_t b0 = l * i / levels, b1 = (l + 1) * i / levels;
     double total = 0;
     size_t nonzero = 0;
-    for (size_t j = b0; j < b1; ++j) total += hist[j], nonzero += hist[j] > 0;
-    for (size_t j = b0; j < b1; ++j) q[j] = hist[j] > 0 ? total / double(nonzero) : 0.0;
+    for (size_t j = b0; j < b1; ++j) total += hist[j], nonzero += p[j] > 0;
+    for (size_t j = b0; j < b1; ++j) q[j] = p[j] > 0 ? total / double(nonzero) : 0.0;
   }
   double sp = 0, sq = 0;
   for (size_t j = 0; j < i; ++j) sp += p[j], sq += q[j];
   if (sp <= 0 || sq <= 0) return std::numeric_limits<double>::infinity();
+  for (size_t j = 0; j < i; ++j) p[j] /= sp, q[j] /= sq;
+  smooth(p);
+  smooth(q);
   double kl = 0;
-  for (size_t j = 0; j < i; ++j) {
-    if (p[j] <= 0) continue;
-    const double pj = p[j] / sp, qj = q[j] > 0 ? q[j] / sq : 1e-12;  // an outlier bin Q missed
-    kl += pj * std::log(pj / qj);
-  }
+  for (size_t j = 0; j < i; ++j)
+    if (p[j] > 0) kl += p[j] * std::log(p[j] / q[j]);
   return kl;
 }
 
@@ -97,13 +109,21 @@ ActivationRange range_from_histogram(float lo, float hi, const std::vector<doubl
     }
     cut = std::min(bins, cut + 1);
   } else {
-    // Non-negative values use all 255 levels on [0, t]; signed ones 128 per side.
+    // Non-negative values use all 255 levels on [0, t]; signed ones 128 per side. The
+    // bin at zero takes its neighbour's count, as NVIDIA's pytorch-quantization does: a
+    // ReLU output is zero for half its elements or more, and that spike, exactly
+    // representable at any clip, would otherwise dominate the divergence and pull the
+    // clip far into the bulk.
     const size_t levels = lo >= 0 ? 255 : 128;
+    std::vector<double> h = hist;
+    if (h.size() > 1) h[0] = h[1];
     double best = std::numeric_limits<double>::infinity();
+    // Candidate cuts every bins/256 bins from `levels` up, and the unclipped range.
     const size_t step = std::max<size_t>(1, bins / 256);
-    for (size_t i = std::min(levels, bins); i <= bins; i += step) {
-      const double kl = clipped_kl(hist, i, std::min(levels, i));
-      if (kl < best) best = kl, cut = i;
+    for (size_t i = std::min(levels, bins);; i = std::min(bins, i + step)) {
+      const double kl = clipped_kl(h, i, std::min(levels, i));
+      if (kl <= best) best = kl, cut = i;  // the widest of equal clips
+      if (i == bins) break;
     }
   }
   const float t = amax * float(cut) / float(bins);
@@ -117,17 +137,12 @@ ActivationRanges calibrate(Executor& ex, const CalibrationBatches& batches,
   if (o.bins < 16) fail("calibration needs at least 16 histogram bins, got {}", o.bins);
   const ValueId input = p.inputs()[0];
   std::vector<Observed> seen(p.values().size());
-  auto count = [&](const ConstView& v) {
-    int64_t n = 1;
-    for (int64_t d : *v.dims) n *= d;
-    return n;
-  };
   bool histograms = false;
   auto observe = [&](size_t value, const ConstView& v) {
     if (histograms)
-      seen[value].histogram(v.data, count(v), o.bins);
+      seen[value].histogram(v.data, numel_of(*v.dims), o.bins);
     else
-      seen[value].range(v.data, count(v));
+      seen[value].range(v.data, numel_of(*v.dims));
   };
   ex.set_observer([&](int step, const ConstView& out) {
     observe(size_t(p.steps()[size_t(step)].output), out);

@@ -27,6 +27,13 @@ struct MutView {
   const Dims* dims;
 };
 
+// Elements of a value with these dims (already checked when the program was built).
+inline int64_t numel_of(const Dims& d) {
+  int64_t n = 1;
+  for (int64_t v : d) n *= v;
+  return n;
+}
+
 inline const uint8_t* u8_data(const ConstView& v) {
   return reinterpret_cast<const uint8_t*>(v.data);
 }

@@ -11,12 +11,6 @@ namespace xcept {
 
 namespace {
 
-int64_t numel_of(const Dims& d) {
-  int64_t n = 1;
-  for (int64_t v : d) n *= v;
-  return n;
-}
-
 // Elementwise loops below 16K values are not worth waking the pool for.
 constexpr int64_t kGrain = 16384;
 

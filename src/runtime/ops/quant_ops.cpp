@@ -11,12 +11,6 @@ namespace xcept {
 
 namespace {
 
-int64_t count_of(const Dims& d) {
-  int64_t n = 1;
-  for (int64_t v : d) n *= v;
-  return n;
-}
-
 void expect_one_input(const std::string& step, const char* type, std::span<const Dims> in) {
   if (in.size() != 1) fail("{}: {} takes 1 input, got {}", step, type, in.size());
 }
@@ -35,13 +29,6 @@ void quantize_layer(const Tensor& w, int64_t rows, int64_t m, const Tensor& bias
     if (!bias.empty()) qb[size_t(o)] = quantize_bias(bias[o], x.scale, w_scale[size_t(o)]);
     mult[size_t(o)] = x.scale * w_scale[size_t(o)] / y_scale;
   }
-}
-
-template <typename Row>
-const Row& reference_row(std::span<const Row> rows) {
-  for (const Row& r : rows)
-    if (r.is_reference()) return r;
-  fail("int8 kernel table: an op without a _ref row");
 }
 
 QuantEpilogue epilogue(const std::vector<int32_t>& bias, const std::vector<float>& mult,
@@ -66,7 +53,7 @@ Dims QuantizeOp::output_dims(const std::string& step, std::span<const Dims> in) 
 }
 
 void QuantizeOp::run(std::span<const ConstView> in, const MutView& out) const {
-  quantize_f32_u8(count_of(*in[0].dims), in[0].data, q_, u8_data(out));
+  quantize_f32_u8(numel_of(*in[0].dims), in[0].data, q_, u8_data(out));
 }
 
 Dims DequantizeOp::output_dims(const std::string& step, std::span<const Dims> in) const {
@@ -75,7 +62,7 @@ Dims DequantizeOp::output_dims(const std::string& step, std::span<const Dims> in
 }
 
 void DequantizeOp::run(std::span<const ConstView> in, const MutView& out) const {
-  dequantize_u8_f32(count_of(*in[0].dims), u8_data(in[0]), q_, out.data);
+  dequantize_u8_f32(numel_of(*in[0].dims), u8_data(in[0]), q_, out.data);
 }
 
 // ---- QConv2d
@@ -140,7 +127,7 @@ Dims QDenseOp::output_dims(const std::string& step, std::span<const Dims> in) co
     fail("{}: QDense input {} must end in {} features", step, dims_to_string(in[0]), k_);
   Dims out = in[0];
   out.back() = m_;
-  macs_ = count_of(in[0]) / k_ * k_ * m_;
+  macs_ = numel_of(in[0]) / k_ * k_ * m_;
   return out;
 }
 
@@ -149,7 +136,7 @@ void QDenseOp::prepare(ConvPrecision) {
 }
 
 void QDenseOp::run(std::span<const ConstView> in, const MutView& out) const {
-  const int64_t rows = count_of(*in[0].dims) / k_;
+  const int64_t rows = numel_of(*in[0].dims) / k_;
   const QuantEpilogue ep = epilogue(bias_, mult_, x_q_, out_);
   const QGemmOut c{f32_out_ ? nullptr : u8_data(out), f32_out_ ? out.data : nullptr};
   if (packed_ && !reference_) return qgemm_prepacked(rows, u8_data(in[0]), k_, *packed_, ep, c, m_);
@@ -174,7 +161,7 @@ Dims QAddOp::output_dims(const std::string& step, std::span<const Dims> in) cons
 }
 
 void QAddOp::run(std::span<const ConstView> in, const MutView& out) const {
-  add_u8(count_of(*in[0].dims), u8_data(in[0]), a_, u8_data(in[1]), b_, out_.q, out_.y_min,
+  add_u8(numel_of(*in[0].dims), u8_data(in[0]), a_, u8_data(in[1]), b_, out_.q, out_.y_min,
          out_.y_max, u8_data(out));
 }
 
@@ -184,7 +171,7 @@ Dims QActivationOp::output_dims(const std::string& step, std::span<const Dims> i
 }
 
 void QActivationOp::run(std::span<const ConstView> in, const MutView& out) const {
-  requantize_u8(count_of(*in[0].dims), u8_data(in[0]), in_, out_.q, out_.y_min, out_.y_max,
+  requantize_u8(numel_of(*in[0].dims), u8_data(in[0]), in_, out_.q, out_.y_min, out_.y_max,
                 u8_data(out));
 }
 
@@ -218,14 +205,14 @@ void QGlobalAvgPoolOp::run(std::span<const ConstView> in, const MutView& out) co
 
 Dims QReshapeOp::output_dims(const std::string& step, std::span<const Dims> in) const {
   expect_one_input(step, type(), in);
-  if (count_of(in[0]) != count_of(dims_))
+  if (numel_of(in[0]) != numel_of(dims_))
     fail("{}: cannot reshape {} into {}", step, dims_to_string(in[0]), dims_to_string(dims_));
   return dims_;
 }
 
 void QReshapeOp::run(std::span<const ConstView> in, const MutView& out) const {
   if (u8_data(in[0]) != u8_data(out))
-    std::memcpy(u8_data(out), u8_data(in[0]), size_t(count_of(dims_)));
+    std::memcpy(u8_data(out), u8_data(in[0]), size_t(numel_of(dims_)));
 }
 
 }  // namespace xcept

@@ -12,12 +12,6 @@ namespace xcept {
 
 namespace {
 
-int64_t numel_of(const Dims& d) {
-  int64_t n = 1;
-  for (int64_t x : d) n *= x;
-  return n;
-}
-
 std::vector<int64_t> strides_of(const Dims& d) {
   std::vector<int64_t> s(d.size(), 1);
   for (size_t i = d.size(); i-- > 1;) s[i - 1] = s[i] * d[i];
