@@ -33,11 +33,23 @@ const char* bf16_fallback_reason() {
              : " (ran as f32: no AVX512_BF16)";
 }
 
+// The int8 program: the checkpoint's `xcept quantize` ranges, or min-max ranges of the
+// benchmark's own (random) input, which is what a speed study needs.
+Executor compile_int8(const ModelSource& source, const BenchOptions& o,
+                      const std::vector<Tensor>& xs) {
+  if (o.no_fuse) fail("--precision int8 needs the optimizer (batch norm folded): drop --no-fuse");
+  if (xs.size() != 1) fail("{}: int8 needs a model with one input, it has {}", o.model, xs.size());
+  QuantizedProgram q =
+      quantize_source(source, o.batch, [&](const auto& use) { use(xs[0]); });
+  return Executor(std::move(q.program));
+}
+
 void run_bench(BenchOptions& o) {
   if (o.batch <= 0) fail("--batch must be positive, got {}", o.batch);
   if (o.repeats <= 0) fail("--repeats must be positive, got {}", o.repeats);
+  const bool int8 = precision_is_int8(o.precision);
   ExecutorOptions eo;
-  eo.precision = parse_precision(o.precision);
+  if (!int8) eo.precision = parse_precision(o.precision);
   eo.bf16_even_if_slower = o.bf16_even_if_slower;
   const int threads = num_threads();
 
@@ -49,24 +61,25 @@ void run_bench(BenchOptions& o) {
     co.optimize_options.fuse_depthwise_pointwise = !o.no_dw_pw_fusion;
     return xcept::compile(source, o.batch, co);
   };
-  Executor ex = compile(eo);
-  const Program& p = ex.program();
-  const Dims& in_dims = p.value(p.inputs().at(0)).dims;
   std::vector<Tensor> xs;
   std::vector<const Tensor*> inputs;
   std::mt19937 rng(uint32_t(o.zoo.seed));
   std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (ValueId v : p.inputs()) {
-    Tensor& x = xs.emplace_back(p.value(v).dims);
+  for (const Dims& d : source.input_dims(o.batch)) {
+    Tensor& x = xs.emplace_back(d);
     for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
   }
   for (const Tensor& x : xs) inputs.push_back(&x);
+  Executor ex = int8 ? compile_int8(source, o, xs) : compile(eo);
+  const Program& p = ex.program();
+  const Dims& in_dims = p.value(p.inputs().at(0)).dims;
+  const char* precision_run = int8 ? "int8" : precision_name(ex.precision());
 
   // A reduced precision is also run once in f32 on the same input: how far its outputs move.
   std::optional<OutputError> vs_f32;
-  if (eo.precision != Precision::f32 && ex.precision() == Precision::f32) {
+  if (!int8 && eo.precision != Precision::f32 && ex.precision() == Precision::f32) {
     vs_f32 = OutputError{0, 0, 1};  // it ran as f32: it is its own reference
-  } else if (eo.precision != Precision::f32) {
+  } else if (int8 || eo.precision != Precision::f32) {
     const std::vector<Tensor> got = ex.run(inputs);
     const std::vector<Tensor> want = compile(ExecutorOptions{}).run(inputs);
     vs_f32 = output_error(got.at(0), want.at(0));
@@ -97,7 +110,7 @@ void run_bench(BenchOptions& o) {
     j["gflops"] = gflops(macs, med);
     j["peak_gflops"] = peak;
     j["percent_of_peak"] = peak > 0 ? 100 * gflops(macs, med) / peak : 0.0;
-    j["precision_run"] = precision_name(ex.precision());
+    j["precision_run"] = precision_run;
     if (vs_f32) {
       j["rel_error_vs_f32"] = vs_f32->max_rel;
       j["rel_l2_error_vs_f32"] = vs_f32->mean_rel_l2;
@@ -146,7 +159,7 @@ void run_bench(BenchOptions& o) {
     fmt::print("vs f32        max|a-b|/max|b| {:.3g}, mean ||a-b||/||b|| {:.3g}, same top-1 on "
                "{:.0f}% of the batch{}\n",
                vs_f32->max_rel, vs_f32->mean_rel_l2, 100 * vs_f32->top1_agreement,
-               ex.precision() == Precision::f32 ? bf16_fallback_reason() : "");
+               !int8 && ex.precision() == Precision::f32 ? bf16_fallback_reason() : "");
 }
 
 void run_peak(bool json) {
@@ -185,7 +198,10 @@ void add_bench_commands(CLI::App& app) {
   cmd->add_option("--input-dims", o->input_dims,
                   "ONNX files: NxCxHxW of each input (default: as declared); N becomes --batch")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--precision", o->precision, "f32|bf16")->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "f32|bf16|int8 (int8: a checkpoint's `xcept quantize` ranges, else min-max "
+                  "ranges of the random benchmark input)")
+      ->capture_default_str();
   cmd->add_flag("--bf16-even-if-slower", o->bf16_even_if_slower,
                 "with --precision bf16: run bf16 even where this CPU does it no faster than f32");
   cmd->add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/curve_plotter.h"
+#include "cli/format.h"
 #include "train/evaluate_runtime.h"
 #include "train/mpi_comm.h"
 #include "train/trainer.h"
@@ -166,7 +167,66 @@ void run_eval_runtime(const EvalOptions& o) {
                r.accuracy_delta_points);
 }
 
+// The per-layer report and the steps left in float: what a user reads to decide which
+// layers to keep in f32 (xcept quantize --keep-f32).
+void print_int8_layers(const Int8EvalResult& r) {
+  fmt::print("\n{:<34} {:<16} {:>6} {:>12} {:>12}\n", "step", "op", "int8", "rel. L2 err",
+             "max rel err");
+  for (const LayerError& l : r.layers)
+    fmt::print("{:<34} {:<16} {:>6} {:>12.4g} {:>12.4g}\n", l.step, l.op, l.int8 ? "yes" : "no",
+               l.rel_l2, l.max_rel);
+  for (const FloatStep& f : r.float_steps) fmt::print("float32: {} ({})\n", f.step, f.reason);
+}
+
+void run_eval_int8(const EvalOptions& o) {
+  const Int8EvalResult r = evaluate_checkpoint_int8(o.checkpoint, o.data, o.batch_size, o.limit);
+  const RuntimeEvalResult& e = r.eval;
+  if (o.json) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerError& l : r.layers)
+      layers.push_back({{"step", l.step},
+                        {"op", l.op},
+                        {"int8", l.int8},
+                        {"rel_l2_error", l.rel_l2},
+                        {"max_rel_error", l.max_rel}});
+    nlohmann::json float_steps = nlohmann::json::array();
+    for (const FloatStep& f : r.float_steps)
+      float_steps.push_back({{"step", f.step}, {"reason", f.reason}});
+    nlohmann::json j = {{"accuracy", e.result.accuracy},
+                        {"loss", e.result.loss},
+                        {"images", e.result.images},
+                        {"precision", "int8"},
+                        {"precision_run", "int8"},
+                        {"accuracy_f32", e.f32->accuracy},
+                        {"loss_f32", e.f32->loss},
+                        {"top1_agreement", e.top1_agreement},
+                        {"accuracy_delta_points", e.accuracy_delta_points},
+                        {"calibration",
+                         {{"method", calibration_method_name(r.record.calibration.method)},
+                          {"images", r.record.images},
+                          {"data", r.record.data},
+                          {"keep_f32", r.record.quantize.keep_f32},
+                          {"from_checkpoint", !r.calibrated_now}}},
+                        {"int8_steps", r.int8_steps},
+                        {"float_steps", float_steps},
+                        {"layers", layers}};
+    std::puts(j.dump().c_str());
+    return;
+  }
+  fmt::print("{}: accuracy {:.2f}%  loss {:.4f}  on {} test images of {} (runtime, int8)\n",
+             o.checkpoint, 100 * e.result.accuracy, e.result.loss, e.result.images, o.data);
+  fmt::print("f32 runtime: accuracy {:.2f}%  loss {:.4f}; same top-1 class on {:.2f}% of the "
+             "images; accuracy moves {:+.2f} points\n",
+             100 * e.f32->accuracy, e.f32->loss, 100 * e.top1_agreement, e.accuracy_delta_points);
+  fmt::print("calibration: {} on {} images of {}{}\n",
+             calibration_method_name(r.record.calibration.method), r.record.images,
+             r.record.data,
+             r.calibrated_now ? " (now: the checkpoint has no `xcept quantize` record)" : "");
+  print_int8_layers(r);
+}
+
 void run_eval(const EvalOptions& o) {
+  if (!o.precision.empty() && precision_is_int8(o.precision)) return run_eval_int8(o);
   if (!o.precision.empty()) return run_eval_runtime(o);
   EvalResult r = evaluate_checkpoint(o.checkpoint, o.data, o.batch_size, o.limit);
   if (o.json) {
@@ -245,8 +305,9 @@ void add_train_commands(CLI::App& app) {
   ev->add_option("--batch-size,-b", e->batch_size)->capture_default_str()->check(CLI::PositiveNumber);
   ev->add_option("--limit", e->limit, "first N test images only");
   ev->add_option("--precision", e->precision,
-                 "f32|bf16: evaluate through the inference runtime (bf16 also runs f32 and "
-                 "reports top-1 agreement and the accuracy change)");
+                 "f32|bf16|int8: evaluate through the inference runtime (bf16 and int8 also "
+                 "run f32 and report top-1 agreement and the accuracy change; int8 also the "
+                 "error of every layer)");
   ev->add_flag("--json", e->json, "print {\"accuracy\", \"loss\", \"images\", ...}");
   ev->callback([e] { run_eval(*e); });
 }

@@ -34,4 +34,11 @@ Dims parse_dims(std::string_view text, size_t rank, std::string_view what) {
   return dims;
 }
 
+bool precision_is_int8(const std::string& text) {
+  if (text == "int8") return true;
+  if (text != "f32" && text != "bf16")
+    fail("unknown precision '{}' (expected f32, bf16 or int8)", text);
+  return false;
+}
+
 }  // namespace xcept::cli

@@ -81,6 +81,16 @@ TEST(QuantScheme, QuantizeLinearRoundsHalfToEvenAndSaturates) {
   EXPECT_FLOAT_EQ(dequantize_u8(130, shifted), 1.f);
 }
 
+TEST(QuantScheme, RoundingWithoutLibmEqualsNearbyint) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-300.f, 300.f);
+  std::vector<float> xs = {0.f, -0.f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 254.5f, -255.5f,
+                           0.49999997f, 4194304.f, -4194304.f, 4194303.5f, -4194303.5f};
+  for (int i = 0; i < 100000; ++i) xs.push_back(u(rng));
+  for (int i = -600; i <= 600; ++i) xs.push_back(float(i) / 2);  // every tie in range
+  for (float x : xs) ASSERT_EQ(round_half_even_small(x), std::nearbyint(x)) << x;
+}
+
 TEST(QuantScheme, RequantizeRoundsHalfToEvenClampsAndAddsTheZeroPoint) {
   EXPECT_EQ(requantize(5, 0.5f, 10, 0, 255), 12);   // 2.5 -> 2
   EXPECT_EQ(requantize(7, 0.5f, 10, 0, 255), 14);   // 3.5 -> 4

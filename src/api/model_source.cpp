@@ -158,6 +158,7 @@ ModelSource load_model_source(const std::string& name_or_path, const ZooOptions&
       s.kind = SourceKind::checkpoint;
       s.normalization = std::move(m.normalization);
       s.class_names = std::move(m.class_names);
+      s.quantization = checkpoint_quantization(m.meta, name_or_path);
       return s;
     }
     case SourceKind::zoo: break;
@@ -171,6 +172,25 @@ Executor compile(const ModelSource& source, int64_t batch, const CompileOptions&
   prepend_normalization(p, options.normalization, source.layout());
   if (options.optimize) optimize(p, options.optimize_options);
   return Executor(std::move(p), options.executor);
+}
+
+QuantizedProgram quantize_source(const ModelSource& source, int64_t batch,
+                                 const CalibrationBatches& calibration,
+                                 const CalibrationOptions& method) {
+  auto program = [&] {
+    Program p = source.program(batch);
+    optimize(p, quantization_optimize_options());
+    return p;
+  };
+  if (source.quantization)
+    return quantize_program(program(), source.quantization->ranges,
+                            source.quantization->quantize);
+  if (!calibration)
+    fail("{}: no activation ranges to quantize with (run `xcept quantize` on it, or give "
+         "calibration data)",
+         source.name);
+  Executor f32(program());
+  return quantize_program(program(), calibrate(f32, calibration, method));
 }
 
 }  // namespace xcept

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "io/onnx/onnx_import.h"
 #include "runtime/executor.h"
 #include "runtime/optimize.h"
+#include "train/quantize_checkpoint.h"
 #include "xcept/network.h"
 #include "xcept/types.h"
 
@@ -39,6 +41,8 @@ struct ModelSource {
   Normalization normalization;  // what the model expects applied to [0, 1] pixels
   std::vector<std::string> class_names;
   std::vector<std::string> input_names, output_names;
+  // A checkpoint's `xcept quantize` record (activation ranges), when it has one.
+  std::optional<QuantizationRecord> quantization;
 
   Layout layout() const { return graph ? Layout::nhwc : Layout::nchw; }
   // Dims of every input for `batch` images.
@@ -63,5 +67,13 @@ struct CompileOptions {
 // The program for `batch` images, with the normalization as its first step, optimized
 // and planned.
 Executor compile(const ModelSource& source, int64_t batch, const CompileOptions& options);
+
+// The int8 form of the program for `batch` images (runtime/quantize.h; no normalization
+// step: inputs are given as the model takes them): with the checkpoint's `xcept
+// quantize` record when the source has one, else with ranges calibrated on
+// `calibration` (batches of `batch` inputs) by `method`. Throws when it has neither.
+QuantizedProgram quantize_source(const ModelSource& source, int64_t batch,
+                                 const CalibrationBatches& calibration = {},
+                                 const CalibrationOptions& method = {});
 
 }  // namespace xcept

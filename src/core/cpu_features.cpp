@@ -95,21 +95,6 @@ bool cpu_has_avx512_vnni() {
 #endif
 }
 
-bool cpu_has_avx_vnni() {
-#if defined(__x86_64__) || defined(__i386__)
-  // CPUID.(EAX=7, ECX=1):EAX bit 4; libgcc 12 has no name for it. The ymm state the OS
-  // must save is the one AVX2 needs.
-  static const bool has = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (cpu_isa() < Isa::avx2 || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
-    return (a >> 4 & 1u) != 0;
-  }();
-  return has;
-#else
-  return false;
-#endif
-}
-
 bool isa_available(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(max_isa()); }
 
 long long physical_memory_bytes() {

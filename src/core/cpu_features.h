@@ -22,9 +22,6 @@ bool cpu_has_avx512_bf16();
 // beside the ladder: the int8 GEMM's micro-kernel (kernels/avx512_vnni/). Zen 4 and later,
 // Intel since Cascade Lake. Also needs isa_available(avx512).
 bool cpu_has_avx512_vnni();
-// AVX-VNNI (the same dot products on ymm, VEX-encoded): Alder Lake and later, Zen 5.
-// Detected for reports; no kernel needs it yet (every CPU with it here has AVX512_VNNI).
-bool cpu_has_avx_vnni();
 
 // Bytes of physical memory, or 0 when the OS does not say: the bound on buffers a
 // model file may ask for.

@@ -43,13 +43,23 @@ inline constexpr int64_t kQuantMaxK = 16384;
 // real 0, rounded half to even. An empty range (lo == hi == 0) gets scale 1.
 QuantParams choose_quant_params(float lo, float hi);
 
+// Round half to even, as std::nearbyint does under the default rounding mode, for
+// |f| <= 2^22 (every caller has clamped f to a few hundred): f + 1.5 * 2^23 lands where
+// floats are whole numbers, so the addition rounds f to the nearest integer, ties to
+// even (1.5 * 2^23 is even), and the subtraction is exact. No libm call: plain x86-64,
+// which the portable kernels are built for, has no rounding instruction.
+inline float round_half_even_small(float f) {
+  constexpr float kMagic = 12582912.f;  // 1.5 * 2^23
+  return (f + kMagic) - kMagic;
+}
+
 // ONNX QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) to [0, 255].
 // NaN quantizes to the zero point.
 inline uint8_t quantize_u8(float x, const QuantParams& q) {
   float f = x / q.scale;
   if (!(f == f)) f = 0.f;
   f = std::min(std::max(f, float(-q.zero_point)), float(255 - q.zero_point));
-  return uint8_t(int32_t(std::nearbyint(f)) + q.zero_point);
+  return uint8_t(int32_t(round_half_even_small(f)) + q.zero_point);
 }
 inline float dequantize_u8(uint8_t v, const QuantParams& q) {
   return q.scale * float(int32_t(v) - q.zero_point);
@@ -63,11 +73,16 @@ inline float dequantize_u8(uint8_t v, const QuantParams& q) {
 //   y = round_half_even(f) + zp           (the default MXCSR / fenv rounding mode)
 // The fused activation is the clamp [y_min, y_max]: relu is y_min = zp, relu6 also
 // y_max = the code of 6.
+// requantize's last three lines: a real value in output steps (acc * multiplier, or a sum
+// of rescaled operands) to the output's code.
+inline int32_t requantize_real(float f, int32_t zp, int32_t y_min, int32_t y_max) {
+  f = std::min(std::max(f, float(y_min - zp)), float(y_max - zp));
+  return int32_t(round_half_even_small(f)) + zp;
+}
+
 inline int32_t requantize(int32_t acc, float multiplier, int32_t zp, int32_t y_min,
                           int32_t y_max) {
-  float f = float(acc) * multiplier;
-  f = std::min(std::max(f, float(y_min - zp)), float(y_max - zp));
-  return int32_t(std::nearbyint(f)) + zp;
+  return requantize_real(float(acc) * multiplier, zp, y_min, y_max);
 }
 
 // The float output of a last layer (dequantized in the kernel, no uint8 step): the

@@ -40,12 +40,11 @@ void add_u8(int64_t n, const uint8_t* a, const QuantParams& qa, const uint8_t* b
             const QuantParams& qb, const QuantParams& out, int32_t y_min, int32_t y_max,
             uint8_t* y) {
   const float ma = qa.scale / out.scale, mb = qb.scale / out.scale;
-  const float lo = float(y_min - out.zero_point), hi = float(y_max - out.zero_point);
   parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      float f = ma * float(int32_t(a[i]) - qa.zero_point) + mb * float(int32_t(b[i]) - qb.zero_point);
-      f = std::min(std::max(f, lo), hi);
-      y[i] = uint8_t(int32_t(std::nearbyint(f)) + out.zero_point);
+      const float f =
+          ma * float(int32_t(a[i]) - qa.zero_point) + mb * float(int32_t(b[i]) - qb.zero_point);
+      y[i] = uint8_t(requantize_real(f, out.zero_point, y_min, y_max));
     }
   });
 }

@@ -135,6 +135,8 @@ ActivationRanges calibrate(Executor& ex, const CalibrationBatches& batches,
   const Program& p = ex.program();
   if (p.inputs().size() != 1) fail("calibration needs a program with one input, got {}", p.inputs().size());
   if (o.bins < 16) fail("calibration needs at least 16 histogram bins, got {}", o.bins);
+  if (o.method == CalibrationMethod::percentile && !(o.percentile > 0 && o.percentile <= 100))
+    fail("calibration percentile {} is not in (0, 100]", o.percentile);
   const ValueId input = p.inputs()[0];
   std::vector<Observed> seen(p.values().size());
   bool histograms = false;

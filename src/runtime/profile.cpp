@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "runtime/ops/core_ops.h"
 #include "runtime/ops/dwpw_conv2d_op.h"
+#include "runtime/ops/quant_ops.h"
 
 namespace xcept {
 
@@ -74,6 +75,8 @@ std::string describe_op(const Op& op) {
     s += conv_window(f->pointwise().shape());
     if (f->pointwise().with_addend()) s += " +add";
     act = f->pointwise().act();
+  } else if (auto* q = dynamic_cast<const QConv2dOp*>(&op)) {
+    s += conv_window(q->shape());
   } else if (auto* d = dynamic_cast<const DenseOp*>(&op)) {
     act = d->act();
   } else if (auto* b = dynamic_cast<const BinaryOp*>(&op)) {
@@ -86,6 +89,8 @@ std::string describe_op(const Op& op) {
 std::string kernel_of(const Op& op) {
   if (auto* c = dynamic_cast<const Conv2dOp*>(&op)) return c->kernel_name();
   if (auto* f = dynamic_cast<const DwPwConv2dOp*>(&op)) return f->kernel_name();
+  if (auto* q = dynamic_cast<const QConv2dOp*>(&op)) return q->kernel_name();
+  if (auto* q = dynamic_cast<const QDenseOp*>(&op)) return q->kernel_name();
   return {};
 }
 

@@ -20,6 +20,12 @@ OptimizeOptions quantization_optimize_options() {
   return o;
 }
 
+void validate_quantize_options(const QuantizeOptions& options) {
+  for (const std::string& k : options.keep_f32)
+    if (k.starts_with("@") && k != "@depthwise" && k != "@first" && k != "@last")
+      fail("unknown keep-f32 rule '{}' (expected @depthwise, @first, @last or a step-name pattern)", k);
+}
+
 namespace {
 
 bool has_weights(const Op& op) {
@@ -41,9 +47,7 @@ class Quantizer {
   Quantizer(Program& f32, const ActivationRanges& ranges, const QuantizeOptions& options)
       : f32_(f32), ranges_(ranges), options_(options),
         as_f32_(f32.values().size(), -1), as_u8_(f32.values().size(), -1) {
-    for (const std::string& k : options_.keep_f32)
-      if (k.starts_with("@") && k != "@depthwise" && k != "@first" && k != "@last")
-        fail("unknown keep-f32 rule '{}' (expected @depthwise, @first, @last or a step-name pattern)", k);
+    validate_quantize_options(options_);
     int last = -1;
     for (size_t s = 0; s < f32_.steps().size(); ++s)
       if (has_weights(*f32_.steps()[s].op)) {

@@ -41,6 +41,9 @@ struct QuantizedProgram {
   int int8_steps = 0;
 };
 
+// Throws xcept::Error naming an unknown rule in `keep_f32`.
+void validate_quantize_options(const QuantizeOptions& options);
+
 // The optimize() options an f32 program must be compiled with to be quantized (and
 // calibrated): batch norm folded and activations fused, but no residual addition fused
 // into a convolution and no depthwise-pointwise pair fused (the int8 ops have neither).

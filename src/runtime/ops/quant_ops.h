@@ -93,6 +93,8 @@ class QDenseOp final : public Op {
   int64_t macs() const override { return macs_; }
   int64_t param_bytes() const override;
   void prepare(ConvPrecision) override;
+  // The GEMM micro-kernel the packed weights are for ("" before prepare).
+  const char* kernel_name() const { return packed_ ? qgemm_packed_kernel_name(*packed_) : ""; }
   // Run the table's `_ref` row instead (tests).
   void use_reference_kernel(bool on) { reference_ = on; }
 
