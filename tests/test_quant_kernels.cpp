@@ -15,6 +15,7 @@
 #include "kernels/generic/qgemm_blocked.h"
 #include "kernels/kernels.h"
 #include "kernels/quant.h"
+#include "kernels/quant_elementwise.h"
 #include "kernel_table_support.h"
 
 using namespace xcept;
@@ -89,6 +90,33 @@ TEST(QuantScheme, RoundingWithoutLibmEqualsNearbyint) {
   for (int i = 0; i < 100000; ++i) xs.push_back(u(rng));
   for (int i = -600; i <= 600; ++i) xs.push_back(float(i) / 2);  // every tie in range
   for (float x : xs) ASSERT_EQ(round_half_even_small(x), std::nearbyint(x)) << x;
+}
+
+// The vectorized loops of kernels/quant_elementwise against the scalar definitions.
+TEST(QuantScheme, ElementwiseLoopsEqualTheScalarDefinitions) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-3.f, 5.f);
+  std::vector<float> x(100003);
+  for (float& v : x) v = u(rng);
+  x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = 0.5f * 0.02f, x[4] = -0.f;
+  const QuantParams q{0.02f, 77};
+  std::vector<uint8_t> codes(x.size());
+  quantize_f32_u8(int64_t(x.size()), x.data(), q, codes.data());
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(codes[i], quantize_u8(x[i], q)) << x[i];
+  std::vector<float> back(x.size());
+  dequantize_u8_f32(int64_t(x.size()), codes.data(), q, back.data());
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(back[i], dequantize_u8(codes[i], q));
+  const QuantParams qb{0.05f, 10}, qy{0.04f, 100};
+  std::vector<uint8_t> b(x.size()), sum(x.size());
+  for (auto& v : b) v = uint8_t(rng());
+  add_u8(int64_t(x.size()), codes.data(), q, b.data(), qb, qy, 100, 255, sum.data());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float f = (q.scale / qy.scale) * float(codes[i] - q.zero_point) +
+                    (qb.scale / qy.scale) * float(b[i] - qb.zero_point);
+    ASSERT_EQ(sum[i], requantize_real(f, qy.zero_point, 100, 255)) << i;
+  }
+  add_u8(int64_t(x.size()), codes.data(), q, b.data(), qb, qy, 100, 255, codes.data());
+  EXPECT_EQ(codes, sum);  // in place
 }
 
 TEST(QuantScheme, RequantizeRoundsHalfToEvenClampsAndAddsTheZeroPoint) {

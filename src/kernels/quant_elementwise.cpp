@@ -12,15 +12,24 @@ constexpr int64_t kGrain = 1 << 14;
 
 }  // namespace
 
+// Pointers and encodings are copied into locals of the loop: a uint8 store may alias
+// anything, so read through the closure they would be reloaded for every element and
+// the loop would not vectorize.
 void quantize_f32_u8(int64_t n, const float* x, const QuantParams& q, uint8_t* y) {
   parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) y[i] = quantize_u8(x[i], q);
+    const float* __restrict xs = x;
+    uint8_t* __restrict ys = y;
+    const QuantParams local = q;
+    for (int64_t i = i0; i < i1; ++i) ys[i] = quantize_u8(xs[i], local);
   });
 }
 
 void dequantize_u8_f32(int64_t n, const uint8_t* x, const QuantParams& q, float* y) {
   parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) y[i] = dequantize_u8(x[i], q);
+    const uint8_t* __restrict xs = x;
+    float* __restrict ys = y;
+    const QuantParams local = q;
+    for (int64_t i = i0; i < i1; ++i) ys[i] = dequantize_u8(xs[i], local);
   });
 }
 
@@ -41,10 +50,13 @@ void add_u8(int64_t n, const uint8_t* a, const QuantParams& qa, const uint8_t* b
             uint8_t* y) {
   const float ma = qa.scale / out.scale, mb = qb.scale / out.scale;
   parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
+    const uint8_t *as = a, *bs = b;  // may be y: no __restrict, but locals (see above)
+    uint8_t* ys = y;
+    const int32_t za = qa.zero_point, zb = qb.zero_point, zy = out.zero_point;
+    const int32_t lo = y_min, hi = y_max;
     for (int64_t i = i0; i < i1; ++i) {
-      const float f =
-          ma * float(int32_t(a[i]) - qa.zero_point) + mb * float(int32_t(b[i]) - qb.zero_point);
-      y[i] = uint8_t(requantize_real(f, out.zero_point, y_min, y_max));
+      const float f = ma * float(int32_t(as[i]) - za) + mb * float(int32_t(bs[i]) - zb);
+      ys[i] = uint8_t(requantize_real(f, zy, lo, hi));
     }
   });
 }

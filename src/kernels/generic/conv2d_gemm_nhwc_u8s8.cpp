@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/generic/im2col_impl.h"
 #include "kernels/kernels.h"
 #include "kernels/scratch.h"
 
@@ -18,25 +19,12 @@ constexpr int64_t kIm2colTileBytes = int64_t(1) << 20;
 
 thread_local ScratchArray<uint8_t> t_columns;
 
-// Rows [p0, p1) of the patch matrix: output pixel p's window, [ky][kx][c] like HWIO.
+// Rows [p0, p1) of the patch matrix on the pool (kernels/generic/im2col_impl.h).
 void im2col_u8(const ConvShape& s, const uint8_t* x, uint8_t pad, int64_t p0, int64_t p1,
                uint8_t* col) {
   const int64_t k = s.kh * s.kw * s.c;
   parallel_for(p1 - p0, 64, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t p = p0 + r, n = p / (s.ho * s.wo), oy = p / s.wo % s.ho, ox = p % s.wo;
-      uint8_t* dst = col + r * k;
-      for (int64_t ky = 0; ky < s.kh; ++ky) {
-        const int64_t iy = oy * s.stride_h - s.pad_top + ky * s.dilation_h;
-        for (int64_t kx = 0; kx < s.kw; ++kx, dst += s.c) {
-          const int64_t ix = ox * s.stride_w - s.pad_left + kx * s.dilation_w;
-          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
-            std::memset(dst, pad, size_t(s.c));
-          else
-            std::memcpy(dst, x + ((n * s.h + iy) * s.w + ix) * s.c, size_t(s.c));
-        }
-      }
-    }
+    im2col_rows(s, x, pad, p0 + r0, p0 + r1, col + r0 * k);
   });
 }
 

@@ -32,6 +32,7 @@
 
 #include "core/threadpool.h"
 #include "kernels/generic/im2col.h"
+#include "kernels/generic/im2col_impl.h"
 #include "kernels/kernels.h"
 #include "kernels/scratch.h"
 
@@ -86,75 +87,6 @@ bool tiles_in_parallel(const ConvShape& s) {
   return 2 * s.mg() <= t.size;
 }
 
-// Patch runs are often short (kw*c = 9 floats on the RGB stem), where a libc memcpy
-// call costs more than the copy; fixed-size memcpy pieces compile to plain moves.
-inline void copy_floats(float* dst, const float* src, int64_t n) {
-  if (n > 64) {
-    std::memcpy(dst, src, sizeof(float) * size_t(n));
-    return;
-  }
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
-  if (n - i >= 4) std::memcpy(dst + i, src + i, 4 * sizeof(float)), i += 4;
-  if (n - i >= 2) std::memcpy(dst + i, src + i, 2 * sizeof(float)), i += 2;
-  if (n - i >= 1) dst[i] = src[i];
-}
-
-inline void zero_floats(float* dst, int64_t n) {
-  if (n > 64) {
-    std::memset(dst, 0, sizeof(float) * size_t(n));
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) dst[i] = 0.f;
-}
-
-// Writes the patch rows of output pixels [p0, p1) (flat over n*ho*wo) into col, each
-// row groups*kh*kw*cg floats.
-void im2col(const ConvShape& s, const float* x, int64_t p0, int64_t p1, float* col) {
-  const int64_t cg = s.cg(), kk = s.kh * s.kw, row_len = s.groups * kk * cg;
-  const int64_t per_image = s.ho * s.wo;
-  // Stride-free window columns over a dense channel axis are one contiguous run of
-  // kw*c floats in NHWC: copy it at once (matters when c is tiny, as in the stem).
-  const bool contiguous_kx = s.groups == 1 && s.dilation_w == 1;
-  int64_t b = p0 / per_image, oy = (p0 % per_image) / s.wo, ox = p0 % s.wo;
-  for (int64_t p = p0; p < p1; ++p, ++ox) {
-    if (ox == s.wo) {  // counters, not divisions: a division per pixel shows on the stem
-      ox = 0;
-      if (++oy == s.ho) oy = 0, ++b;
-    }
-    float* row = col + (p - p0) * row_len;
-    const int64_t iy0 = oy * s.stride_h - s.pad_top, ix0 = ox * s.stride_w - s.pad_left;
-    for (int64_t ky = 0; ky < s.kh; ++ky) {
-      const int64_t iy = iy0 + ky * s.dilation_h;
-      if (iy < 0 || iy >= s.h) {
-        for (int64_t g = 0; g < s.groups; ++g)
-          zero_floats(row + g * kk * cg + ky * s.kw * cg, s.kw * cg);
-        continue;
-      }
-      const float* xrow = x + (b * s.h + iy) * s.w * s.c;
-      if (contiguous_kx) {
-        const int64_t kx_lo = std::clamp<int64_t>(-ix0, 0, s.kw);
-        const int64_t kx_hi = std::clamp<int64_t>(s.w - ix0, kx_lo, s.kw);
-        float* dst = row + ky * s.kw * s.c;
-        zero_floats(dst, kx_lo * s.c);
-        copy_floats(dst + kx_lo * s.c, xrow + (ix0 + kx_lo) * s.c, (kx_hi - kx_lo) * s.c);
-        zero_floats(dst + kx_hi * s.c, (s.kw - kx_hi) * s.c);
-        continue;
-      }
-      for (int64_t kx = 0; kx < s.kw; ++kx) {
-        const int64_t ix = ix0 + kx * s.dilation_w;
-        const int64_t tap = (ky * s.kw + kx) * cg;
-        const bool inside = ix >= 0 && ix < s.w;
-        for (int64_t g = 0; g < s.groups; ++g) {
-          float* dst = row + g * kk * cg + tap;
-          if (inside) copy_floats(dst, xrow + ix * s.c + g * cg, cg);
-          else zero_floats(dst, cg);
-        }
-      }
-    }
-  }
-}
-
 // dx += the patch gradients of output rows [r0, r1), counted over all images
 // (r = b*ho + oy), each patch value added back to the input element it was copied from.
 void col2im_add(const ConvShape& s, const float* col, int64_t r0, int64_t r1, float* dx) {
@@ -204,7 +136,7 @@ void for_bands_by_parity(int64_t count, Fn&& fn) {
 void im2col_threaded(const ConvShape& s, const float* x, int64_t p0, int64_t p1, float* col) {
   const int64_t row_len = s.kh * s.kw * s.c;
   parallel_for(p1 - p0, 16, [&](int64_t a, int64_t b) {
-    im2col(s, x, p0 + a, p0 + b, col + a * row_len);
+    im2col_rows(s, x, 0.f, p0 + a, p0 + b, col + a * row_len);
   });
 }
 
