@@ -322,6 +322,8 @@ TEST_P(QConv2dFwdDifferential, EqualsReference) {
   ASSERT_NE(row, nullptr);
   if (!isa_available(row->isa))
     GTEST_SKIP() << row->name << " needs " << isa_name(row->isa) << ", CPU has " << isa_name(max_isa());
+  if (std::string(row->name).find("vnni") != std::string::npos && !cpu_has_avx512_vnni())
+    GTEST_SKIP() << row->name << " needs AVX512_VNNI (" << cpu_model_name() << ")";
   const auto& ref = reference_row(qconv2d_fwd_kernels());
   int tested = 0, i = 0;
   for (const ConvShape& s : qconv_cases()) {

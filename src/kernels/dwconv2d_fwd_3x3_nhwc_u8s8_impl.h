@@ -4,9 +4,11 @@
 // with its own V; everything here has internal linkage.
 //
 // Each lane sums (x - x_zero_point) * w over the taps inside the input (padding is real
-// 0: it adds nothing) in int32, exactly: vpmaddwd multiplies the low int16 halves of
-// (x - zp) and of the weight (widened once per call with a zero high half, so the high
-// halves add nothing). Like the f32 kernel (dwconv2d_fwd_nhwc_f32_impl.h), a row splits
+// 0: it adds nothing) in int32, exactly: vpmaddwd (or VNNI's vpdpwssd, which adds too)
+// multiplies the low int16 halves of x and of the weight (widened once per call with a
+// zero high half, so the high halves add nothing). Interior tiles multiply the raw codes
+// and start from bias - zp * (the weights of the rows inside), per channel; border
+// pixels subtract zp from each input. Like the f32 kernel (dwconv2d_fwd_nhwc_f32_impl.h), a row splits
 // into borders with per-tap checks and an interior walked in tiles of V::P pixels, every
 // channel block of a tile before the next, each input vector loaded once per tile and
 // fed to every accumulator it reaches.
@@ -22,7 +24,7 @@
 namespace xcept {
 namespace {
 
-thread_local ScratchArray<int32_t> t_qdw_w, t_qdw_bias;
+thread_local ScratchArray<int32_t> t_qdw_w, t_qdw_bias, t_qdw_zp_rows;
 thread_local ScratchArray<float> t_qdw_mult;
 
 template <typename V>
@@ -34,6 +36,7 @@ struct QDwConv3x3 {
     const ConvShape* s;
     const int32_t* w;  // [9][cp]: weights, int16 in the low half of each int32
     const int32_t* bias;  // [cp]
+    const int32_t* zp_rows;  // [3][cp]: zp * the sum of kernel row r's three weights
     const float* mult;    // [cp]
     int64_t cp;           // channels padded to whole vectors
     typename V::Requant rq;
@@ -51,7 +54,9 @@ struct QDwConv3x3 {
 #pragma GCC unroll 9
     for (int t = 0; t < 9; ++t) wv[t] = V::load_i32(p.w + t * p.cp + c0);
     R acc[P];
-    const R b = V::load_i32(p.bias + c0);
+    R b = V::load_i32(p.bias + c0);
+    for (int r = 0; r < 3; ++r)
+      if (xr[r]) b = V::sub(b, V::load_i32(p.zp_rows + r * p.cp + c0));
 #pragma GCC unroll 16
     for (int q = 0; q < P; ++q) acc[q] = b;
 #pragma GCC unroll 3
@@ -59,7 +64,7 @@ struct QDwConv3x3 {
       if (!xr[r]) continue;
 #pragma GCC unroll 20
       for (int j = 0; j < kCols; ++j) {
-        const R v = V::sub(V::load_x(xr[r] + j * xs + c0, count), p.zp);
+        const R v = V::load_x(xr[r] + j * xs + c0, count);
 #pragma GCC unroll 3
         for (int kx = 0; kx < 3; ++kx) {
           const int q = j - kx;
@@ -118,6 +123,7 @@ struct QDwConv3x3 {
     const int64_t cp = (s.c + W - 1) / W * W;
     int32_t* w32 = t_qdw_w.get(9 * cp);
     int32_t* bias = t_qdw_bias.get(cp);
+    int32_t* zp_rows = t_qdw_zp_rows.get(3 * cp);
     float* mult = t_qdw_mult.get(cp);
     for (int64_t t = 0; t < 9; ++t)
       for (int64_t ch = 0; ch < cp; ++ch)
@@ -125,8 +131,13 @@ struct QDwConv3x3 {
     for (int64_t ch = 0; ch < cp; ++ch) {
       bias[ch] = ch < s.c && ep.bias ? ep.bias[ch] : 0;
       mult[ch] = ch < s.c ? ep.multiplier[ch] : 0.f;
+      for (int64_t r = 0; r < 3; ++r) {
+        int32_t sum = 0;
+        for (int64_t kx = 0; kx < 3 && ch < s.c; ++kx) sum += w[(r * 3 + kx) * s.c + ch];
+        zp_rows[r * cp + ch] = ep.x_zero_point * sum;
+      }
     }
-    const Params p{&s, w32, bias, mult, cp,
+    const Params p{&s, w32, bias, zp_rows, mult, cp,
                    typename V::Requant(ep.y_zero_point, ep.y_min, ep.y_max),
                    V::set1(ep.x_zero_point)};
     const int64_t row_bytes = s.w * s.c;

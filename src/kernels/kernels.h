@@ -211,6 +211,7 @@ bool batch_norm_any(const BatchNormShape&);
 bool qgemm_any(const QGemmShape&);
 bool qgemm_vnni(const QGemmShape&);  // the CPU has AVX512_VNNI (cpu_has_avx512_vnni)
 bool qconv_depthwise_3x3(const ConvShape&);  // conv_depthwise_3x3 with multiplier 1
+bool qconv_depthwise_3x3_vnni(const ConvShape&);  // and the CPU has AVX512_VNNI
 bool qconv_pointwise(const ConvShape&);      // 1x1, stride 1, no padding, groups 1
 bool qconv_dense(const ConvShape&);          // groups 1, any window
 

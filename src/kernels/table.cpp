@@ -42,6 +42,9 @@ bool batch_norm_any(const BatchNormShape&) { return true; }
 bool qgemm_any(const QGemmShape&) { return true; }
 bool qgemm_vnni(const QGemmShape&) { return cpu_has_avx512_vnni(); }
 bool qconv_depthwise_3x3(const ConvShape& s) { return conv_depthwise_3x3(s) && s.m == s.c; }
+bool qconv_depthwise_3x3_vnni(const ConvShape& s) {
+  return qconv_depthwise_3x3(s) && cpu_has_avx512_vnni();
+}
 bool qconv_pointwise(const ConvShape& s) { return s.is_pointwise() && s.groups == 1; }
 bool qconv_dense(const ConvShape& s) { return s.groups == 1; }
 
