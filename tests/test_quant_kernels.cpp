@@ -92,31 +92,71 @@ TEST(QuantScheme, RoundingWithoutLibmEqualsNearbyint) {
   for (float x : xs) ASSERT_EQ(round_half_even_small(x), std::nearbyint(x)) << x;
 }
 
-// The vectorized loops of kernels/quant_elementwise against the scalar definitions.
-TEST(QuantScheme, ElementwiseLoopsEqualTheScalarDefinitions) {
+// Every ISA's elementwise loops (kernels/quant_elementwise_impl.h, vectorized by the
+// compiler) against the scalar definitions of kernels/quant.h, value for value.
+TEST(QuantElementwise, EveryIsaEqualsTheScalarDefinitions) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-3.f, 5.f);
   std::vector<float> x(100003);
   for (float& v : x) v = u(rng);
   x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = 0.5f * 0.02f, x[4] = -0.f;
-  const QuantParams q{0.02f, 77};
-  std::vector<uint8_t> codes(x.size());
-  quantize_f32_u8(int64_t(x.size()), x.data(), q, codes.data());
-  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(codes[i], quantize_u8(x[i], q)) << x[i];
-  std::vector<float> back(x.size());
-  dequantize_u8_f32(int64_t(x.size()), codes.data(), q, back.data());
-  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(back[i], dequantize_u8(codes[i], q));
-  const QuantParams qb{0.05f, 10}, qy{0.04f, 100};
-  std::vector<uint8_t> b(x.size()), sum(x.size());
+  const int64_t n = int64_t(x.size());
+  const QuantParams q{0.02f, 77}, qb{0.05f, 10}, qy{0.04f, 100};
+  std::vector<uint8_t> b(x.size());
   for (auto& v : b) v = uint8_t(rng());
-  add_u8(int64_t(x.size()), codes.data(), q, b.data(), qb, qy, 100, 255, sum.data());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const float f = (q.scale / qy.scale) * float(codes[i] - q.zero_point) +
-                    (qb.scale / qy.scale) * float(b[i] - qb.zero_point);
-    ASSERT_EQ(sum[i], requantize_real(f, qy.zero_point, 100, 255)) << i;
+  ConvParams pp;  // Xception's pools: 3x3, stride 2, same padding
+  pp.kernel_h = pp.kernel_w = 3, pp.stride_h = pp.stride_w = 2, pp.padding = Padding::same();
+  pp.groups = pp.out_channels = 37;
+  const ConvShape pool = make_conv_shape("pool", 2, 9, 11, 37, pp);
+  int runs = 0;
+  for (const QuantElementwiseKernels& k : quant_elementwise_kernels()) {
+    if (!isa_available(k.isa)) continue;
+    SCOPED_TRACE(k.name);
+    ++runs;
+    std::vector<uint8_t> codes(x.size());
+    k.quantize(n, x.data(), q, codes.data());
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(codes[i], quantize_u8(x[i], q)) << x[i];
+    std::vector<float> back(x.size());
+    k.dequantize(n, codes.data(), q, back.data());
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(back[i], dequantize_u8(codes[i], q));
+    std::vector<uint8_t> act(x.size());
+    const float m = q.scale / qy.scale;
+    k.requantize(n, codes.data(), m, q.zero_point, qy.zero_point, qy.zero_point, 250, act.data());
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(act[i], requantize(codes[i] - q.zero_point, m, qy.zero_point, qy.zero_point, 250));
+    std::vector<uint8_t> sum(x.size());
+    const float ma = q.scale / qy.scale, mb = qb.scale / qy.scale;
+    k.add(n, codes.data(), ma, q.zero_point, b.data(), mb, qb.zero_point, qy.zero_point, 100, 255,
+          sum.data());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float f = ma * float(codes[i] - q.zero_point) + mb * float(b[i] - qb.zero_point);
+      ASSERT_EQ(sum[i], requantize_real(f, qy.zero_point, 100, 255)) << i;
+    }
+    k.add(n, codes.data(), ma, q.zero_point, b.data(), mb, qb.zero_point, qy.zero_point, 100, 255,
+          codes.data());
+    EXPECT_EQ(codes, sum);  // in place
+    std::vector<uint8_t> pooled(size_t(pool.output_numel())), want(pooled.size());
+    k.maxpool(pool, b.data(), pooled.data(), 0, pool.n * pool.ho);
+    for (int64_t i = 0; i < pool.n * pool.ho * pool.wo; ++i) {
+      const int64_t img = i / (pool.ho * pool.wo), oy = i / pool.wo % pool.ho, ox = i % pool.wo;
+      for (int64_t ch = 0; ch < pool.c; ++ch) {
+        uint8_t best = 0;
+        for (int64_t ky = 0; ky < 3; ++ky)
+          for (int64_t kx = 0; kx < 3; ++kx) {
+            const int64_t iy = oy * 2 - pool.pad_top + ky, ix = ox * 2 - pool.pad_left + kx;
+            if (iy >= 0 && iy < pool.h && ix >= 0 && ix < pool.w)
+              best = std::max(best, b[size_t(((img * pool.h + iy) * pool.w + ix) * pool.c + ch)]);
+          }
+        want[size_t(i * pool.c + ch)] = best;
+      }
+    }
+    EXPECT_EQ(pooled, want);
   }
-  add_u8(int64_t(x.size()), codes.data(), q, b.data(), qb, qy, 100, 255, codes.data());
-  EXPECT_EQ(codes, sum);  // in place
+  EXPECT_GE(runs, 1);
+  // The dispatching entry points run the same loops.
+  std::vector<uint8_t> codes(x.size());
+  quantize_f32_u8(n, x.data(), q, codes.data());
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(codes[i], quantize_u8(x[i], q));
 }
 
 TEST(QuantScheme, RequantizeRoundsHalfToEvenClampsAndAddsTheZeroPoint) {
