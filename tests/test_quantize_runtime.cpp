@@ -260,3 +260,27 @@ TEST(LayerErrorMeter, MatchesStepsByValueName) {
   EXPECT_NEAR(r.back().rel_l2, std::sqrt(diff2 / ref2), 1e-9);
   EXPECT_EQ(r.back().step, f32.program().steps().back().name);
 }
+
+// Shapes only the oracle takes (ShuffleNet's grouped 1x1 convolutions) stay in float,
+// saying why; the channel shuffles, slices and concatenations around them run in float
+// between quantize and dequantize steps, and the whole stays close to f32.
+TEST(QuantizedProgram, GroupedConvolutionsStayFloat) {
+  for (const char* name : {"mini-shufflenet", "mini-shufflenet-v2", "mini-mobilenet-v2"}) {
+    SCOPED_TRACE(name);
+    Model m = small_model(name);
+    Executor f32(f32_program(m.graph, 2));
+    QuantizedProgram q = quantize_program(
+        f32_program(m.graph, 2), calibrate_on(m.graph, m.x, CalibrationMethod::minmax));
+    int grouped = 0;
+    for (const FloatStep& f : q.float_steps) grouped += f.reason.starts_with("no int8 kernel for");
+    if (std::string(name) == "mini-shufflenet") {
+      EXPECT_GT(grouped, 0);
+    } else {
+      EXPECT_EQ(grouped, 0);  // depthwise 3x3 and dense 1x1 only
+    }
+    EXPECT_GT(q.int8_steps, 10);
+    Executor ex(std::move(q.program));
+    const OutputError e = output_error(ex.run({&m.x}).at(0), f32.run({&m.x}).at(0));
+    EXPECT_LT(e.mean_rel_l2, 0.25);
+  }
+}

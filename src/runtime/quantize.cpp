@@ -178,6 +178,12 @@ class Quantizer {
         reason = "activation or addend without an int8 form";
         return nullptr;
       }
+      // Only the oracle's plain loops take this shape (grouped, or a depthwise window
+      // other than 3x3): far slower than the float kernels, so it stays float.
+      if (pick_qconv2d_fwd(c->shape()).is_reference()) {
+        reason = "no int8 kernel for " + c->shape().to_string();
+        return nullptr;
+      }
       inputs_u8();
       return std::make_unique<QConv2dOp>(c->shape(), c->weight(), c->bias(), encoding(in[0]),
                                          output(out, c->act()));
