@@ -236,6 +236,12 @@ void add_train_commands(CLI::App& app) {
   t->add_option("--dropout", c.model_options.dropout, "dropout before the classifier");
   t->add_option("--limit-train", c.limit_train, "train on the first N images only");
   t->add_option("--limit-test", c.limit_test, "evaluate on the first N images only");
+  t->add_option("--teacher", c.distill.teacher,
+                "distil from this checkpoint (Hinton's loss; the teacher runs in the runtime)");
+  t->add_option("--distill-temperature", c.distill.temperature, "softmax temperature T")
+      ->capture_default_str();
+  t->add_option("--distill-alpha", c.distill.alpha, "weight of the soft targets (x T^2)")
+      ->capture_default_str();
   t->callback([o] { run_train(*o); });
 
   auto e = std::make_shared<EvalOptions>();

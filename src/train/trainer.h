@@ -19,6 +19,7 @@
 
 #include "models/models.h"
 #include "train/augment.h"
+#include "train/distill.h"
 #include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -52,6 +53,8 @@ struct TrainConfig {
   // buckets of this many bytes (train/data_parallel.h).
   bool sync_bn = false;
   int64_t bucket_bytes = int64_t{4} << 20;
+  // A teacher checkpoint: knowledge distillation (train/distill.h).
+  DistillOptions distill;
 };
 
 struct TrainProgress {
