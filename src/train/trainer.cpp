@@ -262,7 +262,17 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
                            ck.meta.epoch + 1, result.start_batch)
              : fmt::format("resumed from {} after epoch {}", last.string(), ck.meta.epoch));
   } else {
-    if (config.normalize) channel_mean_std(train_data.images, norm.mean, norm.std);
+    if (!config.init_from.empty()) {  // fine-tuning: its weights, and the inputs they expect
+      const Checkpoint init = read_checkpoint(config.init_from);
+      if (init.meta.model != config.model)
+        fail("init_from: {} holds a {} model, not {}", config.init_from, init.meta.model,
+             config.model);
+      load_params(init.params, graph.params(), config.init_from);
+      norm = checkpoint_normalization(init.meta, config.init_from);
+      note(fmt::format("starting from the weights of {}", config.init_from));
+    } else if (config.normalize) {
+      channel_mean_std(train_data.images, norm.mean, norm.std);
+    }
     if (lead) fs::remove(out / kMetricsLog, ec);
   }
   // Every rank starts from rank 0's weights (and optimizer state, when resumed).

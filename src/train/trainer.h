@@ -55,6 +55,10 @@ struct TrainConfig {
   int64_t bucket_bytes = int64_t{4} << 20;
   // A teacher checkpoint: knowledge distillation (train/distill.h).
   DistillOptions distill;
+  // Start from this checkpoint's weights and input normalization instead of a fresh
+  // initialization (fine-tuning; its model must be `model` with `model_options`, and
+  // model_options' classes, input size and channels the data's).
+  std::string init_from;
 };
 
 struct TrainProgress {
