@@ -18,6 +18,7 @@
 // Every model outputs logits (no softmax layer): the loss and the evaluator apply it.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,9 @@ struct ModelOptions {
   float dropout = -1.f;                           // -1: the model's default
   std::string inception_module = "v3";            // mini-inception: v3|simplified|extreme
   int64_t groups = 0;                             // shufflenet: 1x1 groups (0: 3)
+  // Output channels by layer name, replacing the architecture's (models/widths.h):
+  // what structured pruning kept. Empty: the architecture as designed.
+  std::map<std::string, int64_t> widths{};
   uint64_t seed = 0;                              // weight initialization
 };
 

@@ -1,5 +1,6 @@
 #include "core/error.h"
 #include "models/models.h"
+#include "models/widths.h"
 
 namespace xcept::models {
 
@@ -31,7 +32,7 @@ const std::vector<ModelInfo>& model_list() {
   return list;
 }
 
-Graph build_model(const std::string& name, const ModelOptions& o) {
+static Graph build_architecture(const std::string& name, const ModelOptions& o) {
   if (o.alpha <= 0) fail("{}: width multiplier alpha must be positive, got {}", name, o.alpha);
   if (o.classes < 0 || o.input_size < 0 || o.input_channels < 0)
     fail("{}: classes, input size and channels must be positive", name);
@@ -54,6 +55,12 @@ Graph build_model(const std::string& name, const ModelOptions& o) {
   std::string known;
   for (const auto& m : model_list()) known += (known.empty() ? "" : ", ") + m.name;
   fail("unknown model '{}' (known: {})", name, known);
+}
+
+Graph build_model(const std::string& name, const ModelOptions& o) {
+  Graph g = build_architecture(name, o);
+  if (o.widths.empty()) return g;
+  return with_widths(g, o.widths, o.seed);
 }
 
 }  // namespace xcept::models

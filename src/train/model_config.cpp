@@ -16,6 +16,7 @@ nlohmann::json model_options_to_json(const models::ModelOptions& o) {
           {"dropout", o.dropout},
           {"inception_module", o.inception_module},
           {"groups", o.groups},
+          {"widths", o.widths},
           {"seed", o.seed}};
 }
 
@@ -36,7 +37,9 @@ models::ModelOptions model_options_from_json(const nlohmann::json& j) {
     o.dropout = j.at("dropout").get<float>();
     o.inception_module = j.at("inception_module").get<std::string>();
     o.seed = j.at("seed").get<uint64_t>();
-    o.groups = j.value("groups", int64_t{0});  // absent in checkpoints older than it
+    // Absent in checkpoints older than them:
+    o.groups = j.value("groups", int64_t{0});
+    o.widths = j.value("widths", std::map<std::string, int64_t>{});
   } catch (const nlohmann::json::exception& e) {
     fail("model config: {}", e.what());
   }

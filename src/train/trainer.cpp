@@ -171,6 +171,8 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
   const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
   const bool lead = rank == 0;  // evaluates, writes and reports
   const TrainCallbacks cb = lead ? callbacks : TrainCallbacks{};
+  if (!config.distill.teacher.empty())
+    check_distill_settings(config.distill.temperature, config.distill.alpha);
   auto note = [&](const std::string& s) {
     if (cb.on_note) cb.on_note(s);
   };
@@ -260,7 +262,17 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
                            ck.meta.epoch + 1, result.start_batch)
              : fmt::format("resumed from {} after epoch {}", last.string(), ck.meta.epoch));
   } else {
-    if (config.normalize) channel_mean_std(train_data.images, norm.mean, norm.std);
+    if (!config.init_from.empty()) {  // fine-tuning: its weights, and the inputs they expect
+      const Checkpoint init = read_checkpoint(config.init_from);
+      if (init.meta.model != config.model)
+        fail("init_from: {} holds a {} model, not {}", config.init_from, init.meta.model,
+             config.model);
+      load_params(init.params, graph.params(), config.init_from);
+      norm = checkpoint_normalization(init.meta, config.init_from);
+      note(fmt::format("starting from the weights of {}", config.init_from));
+    } else if (config.normalize) {
+      channel_mean_std(train_data.images, norm.mean, norm.std);
+    }
     if (lead) fs::remove(out / kMetricsLog, ec);
   }
   // Every rank starts from rank 0's weights (and optimizer state, when resumed).
@@ -299,6 +311,16 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
                 {"epochs", config.epochs},
                 {"lr", schedule.base_lr},
                 {"schedule", to_string(schedule.kind)}};
+  std::optional<Teacher> teacher;
+  if (!config.distill.teacher.empty()) {
+    teacher.emplace(config.distill.teacher, graph.node_dims(0), model_options.classes, norm);
+    meta.extra["distill"] = {{"teacher", config.distill.teacher},
+                             {"temperature", config.distill.temperature},
+                             {"alpha", config.distill.alpha}};
+    note(fmt::format("distilling from {} ({}), temperature {}, alpha {}", config.distill.teacher,
+                     teacher->model(), config.distill.temperature, config.distill.alpha));
+  }
+
   // The position a checkpoint records: `epochs_done` whole epochs and `batch` batches of
   // the next (with its running sums), and the run generator as of that epoch's start.
   auto position = [&](int64_t epochs_done, int64_t batch, const EpochSums& sums,
@@ -340,8 +362,19 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
       StepResult step;
       const int64_t n = int64_t(batch->labels.size());
       try {
-        step = train_step(graph, *optimizer, batch->images, batch->labels, lr,
-                          config.label_smoothing, dlogits, dp.get(), batch->global_size);
+        if (teacher) {
+          const Tensor soft = teacher->logits(batch->images);
+          auto loss = [&](const Tensor& logits, Tensor& d) {
+            return distillation_loss(logits, soft, batch->labels, config.distill.temperature,
+                                     config.distill.alpha, &d, config.label_smoothing)
+                .total;
+          };
+          step = train_step(graph, *optimizer, batch->images, batch->labels, lr, loss, dlogits,
+                            dp.get(), batch->global_size);
+        } else {
+          step = train_step(graph, *optimizer, batch->images, batch->labels, lr,
+                            config.label_smoothing, dlogits, dp.get(), batch->global_size);
+        }
       } catch (const Error& e) {
         fail("epoch {} batch {}: {}. Checkpoints already in {} are intact", epoch + 1, b + 1,
              e.what(), out.string());

@@ -19,6 +19,7 @@
 
 #include "models/models.h"
 #include "train/augment.h"
+#include "train/distill.h"
 #include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -52,6 +53,12 @@ struct TrainConfig {
   // buckets of this many bytes (train/data_parallel.h).
   bool sync_bn = false;
   int64_t bucket_bytes = int64_t{4} << 20;
+  // A teacher checkpoint: knowledge distillation (train/distill.h).
+  DistillOptions distill;
+  // Start from this checkpoint's weights and input normalization instead of a fresh
+  // initialization (fine-tuning; its model must be `model` with `model_options`, and
+  // model_options' classes, input size and channels the data's).
+  std::string init_from;
 };
 
 struct TrainProgress {

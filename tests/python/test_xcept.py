@@ -57,6 +57,19 @@ def test_train_reports_each_epoch_through_the_callback(trained):
     assert os.path.exists(run["last_checkpoint"]) and os.path.exists(run["metrics"])
 
 
+def test_train_distils_from_a_teacher_checkpoint(trained, tmp_path):
+    run = trained[0]
+    data = os.path.join(os.path.dirname(os.path.dirname(run["last_checkpoint"])), "data")
+    student = xcept.train(model="mini-mobilenet", data=data, epochs=1, alpha=0.25,
+                          batch_size=32, seed=1, out=str(tmp_path / "student"),
+                          limit_train=64, teacher=run["last_checkpoint"],
+                          distill_temperature=2.0, distill_alpha=0.5)
+    assert len(student["epochs"]) == 1
+    with pytest.raises(xcept.Error, match="alpha"):
+        xcept.train(model="mini-mobilenet", data=data, epochs=1, out=str(tmp_path / "bad"),
+                    teacher=run["last_checkpoint"], distill_alpha=1.5)
+
+
 def test_plot_draws_the_run(trained, tmp_path):
     run = trained[0]
     out = str(tmp_path / "curves.svg")
