@@ -2,10 +2,9 @@
 // (cmd_bench_train.cpp) halves.
 #pragma once
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
+#include "core/stats.h"
 #include "models/models.h"
 #include "train/optimizer.h"
 
@@ -25,13 +24,6 @@ struct BenchOptions {
   OptimizerOptions optimizer_options{.momentum = 0.9};
   double lr = 0.01;
 };
-
-inline double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 void run_bench_train(const BenchOptions& o);
 

@@ -12,6 +12,7 @@
 
 #include "cli/bench_options.h"
 #include "cli/commands.h"
+#include "cli/model_flags.h"
 #include "cli/format.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
@@ -229,6 +230,7 @@ void add_bench_commands(CLI::App& app) {
   cmd->add_option("--alpha", o->model_options.alpha, "width multiplier")->capture_default_str();
   cmd->add_option("--middle-repeats", o->model_options.middle_repeats,
                   "Xception middle-flow blocks");
+  add_architecture_flags(cmd, o->model_options);
   cmd->add_option("--seed", o->model_options.seed, "weights and input seed")->capture_default_str();
   cmd->add_option("--precision", o->precision, "f32|bf16")->capture_default_str();
   cmd->add_flag("--bf16-even-if-slower", o->bf16_even_if_slower,

@@ -6,6 +6,7 @@
 
 #include "analysis/model_summary.h"
 #include "cli/commands.h"
+#include "cli/model_flags.h"
 #include "cli/format.h"
 #include "models/models.h"
 
@@ -87,6 +88,7 @@ void add_models_commands(CLI::App& app) {
                 "leave out residual connections (Xception Figure 9)");
   cmd->add_option("--module", o->model_options.inception_module,
                   "mini-inception module: v3|simplified|extreme");
+  add_architecture_flags(cmd, o->model_options);
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o] { print_summary(*o); });
 }

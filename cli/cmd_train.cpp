@@ -8,18 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/model_flags.h"
+#include "core/clock.h"
 #include "train/evaluate_runtime.h"
 #include "train/trainer.h"
 
 namespace xcept::cli {
 
 namespace {
-
-std::string clock_text(double seconds) {
-  int64_t s = int64_t(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-                   : fmt::format("{}:{:02}", s / 60, s % 60);
-}
 
 // Redraws one line on a terminal (at most 5 times a second); elsewhere (logs, CI) prints
 // a line every tenth of an epoch.
@@ -185,6 +181,7 @@ void add_train_commands(CLI::App& app) {
   t->add_flag("--no-residual{false}", c.model_options.residual, "no residual connections");
   t->add_option("--middle-repeats", c.model_options.middle_repeats, "Xception middle blocks");
   t->add_option("--dropout", c.model_options.dropout, "dropout before the classifier");
+  add_architecture_flags(t, c.model_options);
   t->add_option("--limit-train", c.limit_train, "train on the first N images only");
   t->add_option("--limit-test", c.limit_test, "evaluate on the first N images only");
   t->callback([o] { run_train(*o); });

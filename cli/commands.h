@@ -11,5 +11,6 @@ void add_train_commands(CLI::App& app);   // train, eval
 void add_export_command(CLI::App& app);   // export (ONNX)
 void add_bench_commands(CLI::App& app);   // bench, peak
 void add_run_command(CLI::App& app);      // run (ONNX)
+void add_experiment_command(CLI::App& app);  // experiment
 
 }  // namespace xcept::cli

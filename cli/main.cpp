@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   xcept::cli::add_export_command(app);
   xcept::cli::add_bench_commands(app);
   xcept::cli::add_run_command(app);
+  xcept::cli::add_experiment_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

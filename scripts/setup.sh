@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev libstb-dev
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   clang libclang-rt-14-dev
+  gnuplot-nox
 )
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi

@@ -3,10 +3,7 @@
 // kill -9) ends with exactly the weights of an unbroken one, and failures leave saved
 // files intact.
 #include <gtest/gtest.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -14,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "cli_test_support.h"
 #include "io/checkpoint.h"
 #include "io_test_support.h"
 #include "quadrant_data_support.h"
@@ -21,8 +19,6 @@
 
 using namespace xcept;
 namespace fs = std::filesystem;
-
-extern char** environ;
 
 namespace {
 
@@ -122,40 +118,24 @@ TEST_F(TrainTest, KilledRunResumesToTheSameWeights) {
     if (resume) a.push_back("--resume");
     return a;
   };
-  auto spawn = [&](std::vector<std::string> args) {
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-  };
-  auto wait_exit = [](pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return status;
-  };
-
-  pid_t victim = spawn(args_for(out, false));
+  using test::spawn_quiet;
+  using test::wait_status;
+  pid_t victim = spawn_quiet(args_for(out, false));
+  ASSERT_GT(victim, 0);  // never kill(-1, ...)
   // Kill it as soon as the first epoch's checkpoint is there.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   while (!fs::exists(out + "/last.ckpt") && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_EQ(kill(victim, SIGKILL), 0);
-  int status = wait_exit(victim);
+  int status = wait_status(victim);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
   // Whatever instant the kill hit, last.ckpt is a whole checkpoint.
   Checkpoint partial = read_checkpoint(out + "/last.ckpt");
   ASSERT_GE(partial.meta.epoch, 1);
   ASSERT_LT(partial.meta.epoch, 4);
 
-  ASSERT_EQ(WEXITSTATUS(wait_exit(spawn(args_for(out, true)))), 0);
-  ASSERT_EQ(WEXITSTATUS(wait_exit(spawn(args_for(ref, false)))), 0);
+  ASSERT_EQ(WEXITSTATUS(wait_status(spawn_quiet(args_for(out, true)))), 0);
+  ASSERT_EQ(WEXITSTATUS(wait_status(spawn_quiet(args_for(ref, false)))), 0);
   EXPECT_EQ(read_checkpoint(out + "/last.ckpt").meta.epoch, 4);
   expect_same_params(saved_params(ref + "/last.ckpt"), saved_params(out + "/last.ckpt"));
 }

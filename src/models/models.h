@@ -32,6 +32,14 @@ struct ModelOptions {
   int middle_repeats = -1;                        // -1: default (8, or 2 for mini)
   float dropout = -1.f;                           // -1: the model's default
   std::string inception_module = "v3";            // mini-inception: v3|simplified|extreme
+  // false: a full 3x3 convolution in place of every depthwise separable one (xception,
+  // mini-xception, mobilenet, mini-mobilenet; conv-mobilenet is mobilenet built so).
+  bool separable = true;
+  // MobileNet family (the groups study): 0 keeps the depthwise separable blocks; g >= 1
+  // makes each block one 3x3 convolution of g groups (1: the full convolution, as
+  // separable = false), followed by ShuffleNet's channel shuffle when channel_shuffle.
+  int64_t groups = 0;
+  bool channel_shuffle = false;
   uint64_t seed = 0;                              // weight initialization
 };
 

@@ -23,6 +23,17 @@ Graph build_model(const std::string& name, const ModelOptions& o) {
   if (o.classes < 0 || o.input_size < 0 || o.input_channels < 0)
     fail("{}: classes, input size and channels must be positive", name);
   if (o.dropout >= 1) fail("{}: dropout rate must be below 1, got {}", name, o.dropout);
+  const bool mobilenet_family = name == "mobilenet" || name == "conv-mobilenet" ||
+                                name == "mini-mobilenet";
+  if (!mobilenet_family && (o.groups != 0 || o.channel_shuffle))
+    fail("{}: grouped blocks and channel shuffle are options of the MobileNet family", name);
+  if (o.groups < 0) fail("{}: groups must be >= 1 (0: depthwise separable), got {}", name, o.groups);
+  if (o.channel_shuffle && o.groups < 2)
+    fail("{}: channel shuffle needs grouped blocks (groups >= 2), got groups {}", name, o.groups);
+  if (!o.separable && o.groups > 1)
+    fail("{}: full convolutions (separable off) have 1 group, not {}", name, o.groups);
+  if (!o.separable && name == "mini-inception")
+    fail("{}: has no depthwise separable convolutions to replace", name);
   if (name == "xception") return build_xception(o);
   if (name == "mobilenet") return build_mobilenet(o, false);
   if (name == "conv-mobilenet") return build_mobilenet(o, true);

@@ -172,6 +172,8 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
   // Draws one seed per epoch for dropout; its state is saved with each checkpoint.
   std::mt19937_64 run_rng(config.seed ^ 0x5851f42d4c957f2dull);
   TrainResult result;
+  result.train_images = train_data.size();
+  result.test_images = test_data.size();
   double best = -1;
 
   if (resumed) {
@@ -262,11 +264,13 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& cb) {
     meta.best_metric = best;
     meta.rng_state = rng_state_to_text(run_rng);
     const NamedTensors opt_state = optimizer->export_state();
-    // best first: if the run dies between the two writes, last.ckpt still points at the
-    // previous epoch and the resumed run redoes this one, rewriting both.
+    // best.ckpt and the metrics line first, last.ckpt last: if the run dies in between,
+    // last.ckpt still points at the previous epoch, and the resumed run drops the line
+    // (truncate_metrics) and redoes this epoch, rewriting all three. (Metrics after
+    // last.ckpt would lose the epoch's line for good when the run died between them.)
     if (e.best) write_checkpoint((out / kBestCheckpoint).string(), meta, graph.params(), opt_state);
-    write_checkpoint((out / kLastCheckpoint).string(), meta, graph.params(), opt_state);
     append_metrics(out / kMetricsLog, e);
+    write_checkpoint((out / kLastCheckpoint).string(), meta, graph.params(), opt_state);
     result.epochs.push_back(e);
     if (cb.on_epoch) cb.on_epoch(e);
   }

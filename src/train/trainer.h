@@ -70,6 +70,7 @@ struct TrainResult {
   std::vector<EpochResult> epochs;  // the epochs this call ran
   double best_accuracy = 0;
   int64_t start_epoch = 0;  // > 0 when resumed
+  int64_t train_images = 0, test_images = 0;  // used, after the limits
 };
 
 TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks = {});
