@@ -20,5 +20,6 @@ void add_run_command(CLI::App& app);      // run (ONNX)
 void add_bench_allreduce_command(CLI::App& app);  // bench-allreduce (under mpirun)
 void add_predict_command(CLI::App& app);  // predict (images)
 void add_plot_command(CLI::App& app);     // plot (training curves)
+void add_experiment_command(CLI::App& app);  // experiment (the papers' claims)
 
 }  // namespace xcept::cli

@@ -12,13 +12,6 @@
 
 namespace xcept {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 ProgramTiming time_program(Executor& ex, const std::vector<const Tensor*>& inputs, int warmup,
                            int repeats) {
   if (repeats <= 0) fail("repeats must be positive, got {}", repeats);

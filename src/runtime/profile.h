@@ -7,11 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "core/stats.h"  // median
 #include "runtime/executor.h"
 
 namespace xcept {
-
-double median(std::vector<double> v);
 
 struct ProgramTiming {
   std::vector<double> run_ms;   // each timed run, whole program

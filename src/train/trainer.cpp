@@ -232,6 +232,8 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
   // as of the epoch's start is saved with each checkpoint.
   std::mt19937_64 run_rng(config.seed ^ 0x5851f42d4c957f2dull);
   TrainResult result;
+  result.train_images = train_data.size();
+  result.test_images = test_data.size();
   double best = -1;
   EpochSums resumed_sums;
 
@@ -386,12 +388,14 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
     if (e.best) best = test.accuracy;
 
     position(epoch + 1, 0, sums, rng_state_to_text(run_rng));
-    // best first: if the run dies between the two writes, last.ckpt still points at the
-    // previous position and the resumed run redoes this one, rewriting both.
+    // best.ckpt and the metrics line first, last.ckpt last: if the run dies in between,
+    // last.ckpt still points at the previous position, and the resumed run drops the line
+    // (truncate_metrics) and redoes this epoch, rewriting all three. (Metrics after
+    // last.ckpt would lose the epoch's line for good when the run died between them.)
     if (e.best) write(kBestCheckpoint);
+    append_metrics(out / kMetricsLog, e);
     write_last();
     step_clock.written();
-    append_metrics(out / kMetricsLog, e);
     result.epochs.push_back(e);
     if (cb.on_epoch) cb.on_epoch(e);
   }

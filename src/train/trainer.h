@@ -84,6 +84,7 @@ struct TrainResult {
   int64_t start_epoch = 0;  // > 0 when resumed
   int64_t start_batch = 0;  // > 0 when resumed from a mid-epoch checkpoint
   int64_t checkpoints = 0;  // last.ckpt writes, mid-epoch ones included
+  int64_t train_images = 0, test_images = 0;  // used, after the limits
 };
 
 // With `comm` (an MPI job, train/mpi_comm.h) every rank calls train() with the same
