@@ -18,9 +18,9 @@ using nlohmann::json;
 
 namespace {
 
-EpochPoint epoch(int64_t n, double test_acc, double test_loss = 1, double train_loss = 1,
+EpochResult epoch(int64_t n, double test_acc, double test_loss = 1, double train_loss = 1,
                  double seconds = 10) {
-  EpochPoint e;
+  EpochResult e;
   e.epoch = n;
   e.test_accuracy = test_acc;
   e.test_loss = test_loss;
@@ -92,27 +92,6 @@ TEST(ExperimentResults, SummariesCurvesAndDifferencesFromTheReference) {
   EXPECT_NEAR(s[0].curve[0].test_accuracy.mean, 0.82, 1e-12);
   EXPECT_NEAR(s[0].curve[0].test_loss.mean, 3.0, 1e-12);
   EXPECT_NEAR(s[0].curve[0].test_loss.std, 1.0, 1e-12);
-}
-
-TEST(ExperimentResults, MetricsLogIsReadAndCheckedLineByLine) {
-  test::TempDir dir;
-  const std::string path = dir.file("metrics.jsonl");
-  auto line = [](int e, double acc) {
-    return json{{"epoch", e},         {"train_loss", 0.5}, {"train_accuracy", 0.8},
-                {"test_loss", 0.6},   {"test_accuracy", acc}, {"lr", 0.001},
-                {"seconds", 12.5},    {"images_per_s", 100}}
-        .dump();
-  };
-  std::ofstream(path) << line(1, 0.7) << "\n" << line(2, 0.75) << "\n";
-  auto epochs = read_metrics(path);
-  ASSERT_EQ(epochs.size(), 2u);
-  EXPECT_EQ(epochs[1].test_accuracy, 0.75);
-  EXPECT_EQ(epochs[1].seconds, 12.5);
-  std::ofstream(path) << line(1, 0.7) << "\n" << line(3, 0.75) << "\n";
-  EXPECT_NE(test::error_of([&] { read_metrics(path); }).find("line 2: epoch 3 follows epoch 1"),
-            std::string::npos);
-  std::ofstream(path) << line(1, 0.7) << "\n{\"epoch\": 2\n";
-  EXPECT_NE(test::error_of([&] { read_metrics(path); }).find("line 2"), std::string::npos);
 }
 
 TEST(ExperimentSpec, ParsesVariantsOverTheDefaults) {

@@ -1,13 +1,12 @@
 #include "experiments/cost.h"
 
-#include <random>
+#include <algorithm>
 
 #include "analysis/model_summary.h"
-#include "core/clock.h"
-#include "core/stats.h"
 #include "runtime/executor.h"
 #include "runtime/lower_graph.h"
 #include "runtime/optimize.h"
+#include "runtime/profile.h"
 
 namespace xcept::experiments {
 
@@ -15,18 +14,10 @@ double measure_latency_ms(Graph& graph, int64_t batch, int timed_runs, int warmu
   Program program = lower_graph(graph, batch);
   optimize(program);
   Executor ex(std::move(program));
-  Tensor x(ex.program().value(ex.program().inputs().at(0)).dims);
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
-  for (int i = 0; i < warmup; ++i) ex.run({&x});
-  std::vector<double> ms;
-  for (int i = 0; i < std::max(timed_runs, 1); ++i) {
-    const auto t0 = Clock::now();
-    ex.run({&x});
-    ms.push_back(ms_since(t0));
-  }
-  return median(ms);
+  const std::vector<Tensor> xs = random_inputs(ex.program());
+  std::vector<const Tensor*> inputs;
+  for (const Tensor& x : xs) inputs.push_back(&x);
+  return time_program(ex, inputs, warmup, std::max(timed_runs, 1)).median_ms;
 }
 
 VariantCost measure_cost(Graph& graph, int timed_runs) {

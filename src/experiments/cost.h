@@ -1,6 +1,7 @@
 // What one variant costs: parameters and MACs counted on its graph (analysis/), and
 // inference latency measured through the runtime as `xcept bench` runs it (lower_graph,
-// optimize, Executor): the median of timed runs after warm-up, at batch 1 and 32.
+// optimize, Executor; timed by runtime/profile on its random inputs): the median of timed
+// runs after warm-up, at batch 1 and 32.
 #pragma once
 
 #include "autograd/graph.h"

@@ -1,21 +1,12 @@
 #include "experiments/plots.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/error.h"
 #include "io/atomic_file.h"
-
-extern char** environ;
+#include "io/gnuplot.h"
 
 namespace xcept::experiments {
 
@@ -26,14 +17,6 @@ namespace {
 constexpr const char* kPoints = "plot_points.dat";
 constexpr const char* kCurves = "plot_curves.dat";
 constexpr const char* kScript = "plots.gp";
-constexpr const char* kLog = "plots.log";
-
-// A gnuplot single-quoted string: only the quote itself needs escaping (doubled).
-std::string gp_string(const std::string& s) {
-  std::string r = "'";
-  for (char c : s) r += c == '\'' ? std::string("''") : std::string(1, c);
-  return r + "'";
-}
 
 std::string points_data(const std::vector<VariantSummary>& summaries) {
   std::string d =
@@ -79,49 +62,7 @@ std::string curve_plot(const std::string& file, const std::string& title, const 
       "notitle, \\\n"
       "     for [i=0:n-1] '{}' index i using 1:{} with linespoints lc (i+1) pt 7 ps 0.6 "
       "title word(names, i+1)\n\n",
-      file, gp_string(title), gp_string(ylabel), kCurves, m, sd, m, sd, kCurves, m);
-}
-
-// The first executable `name` on PATH (or `name` itself when it holds a '/').
-std::string find_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "");
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
-std::string first_lines(const std::string& path, int n) {
-  std::ifstream in(path);
-  std::string text, line;
-  for (int i = 0; i < n && std::getline(in, line); ++i) text += (i ? " | " : "") + line;
-  return text;
-}
-
-// Runs `program script` in `dir`, stdin from /dev/null, stdout and stderr into the log.
-int run_in(const std::string& dir, const std::string& program, const std::string& script,
-           const std::string& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addchdir_np(&fa, dir.c_str());
-  std::vector<std::string> args = {program, script};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, program.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      file, gnuplot_quote(title), gnuplot_quote(ylabel), kCurves, m, sd, m, sd, kCurves, m);
 }
 
 }  // namespace
@@ -144,13 +85,13 @@ std::string plot_script(const std::vector<VariantSummary>& summaries, const std:
       "set style fill transparent solid 0.15 noborder\n"
       "names = {}\n"
       "n = {}\n\n",
-      gp_string(names), summaries.size());
+      gnuplot_quote(names), summaries.size());
 
   g += fmt::format(
       "set output 'accuracy_vs_macs.png'\n"
       "set title {}\n"
       "set ylabel 'test accuracy after the last epoch (%), mean +- std over seeds'\n",
-      gp_string(title + ": accuracy against cost"));
+      gnuplot_quote(title + ": accuracy against cost"));
   if (summaries.empty() || double(hi) > 1.1 * double(lo)) {
     g += fmt::format(
         "set xlabel 'MACs per image (millions, log scale)'\n"
@@ -196,25 +137,30 @@ PlotResult draw_plots(const std::string& dir, const std::vector<VariantSummary>&
   PlotResult r;
   const std::vector<std::string> images = {"accuracy_vs_macs.png", "curves_test_accuracy.png",
                                            "curves_train_loss.png", "curves_test_loss.png"};
-  const std::string program = gnuplot.empty() ? "" : find_program(gnuplot);
-  if (program.empty()) {
-    r.status = fmt::format("plots skipped: {} not found (install gnuplot-nox, then run "
-                           "`gnuplot plots.gp` in {})",
-                           gnuplot.empty() ? "no gnuplot given" : gnuplot, dir);
+  if (gnuplot.empty()) {
+    r.status = fmt::format("plots skipped (run `gnuplot {}` in {} to draw them)", kScript, dir);
     return r;
   }
   for (const std::string& img : images) fs::remove(fs::path(dir) / img);
-  const std::string log = (fs::path(dir) / kLog).string();
-  const int rc = run_in(dir, program, kScript, log);
+  try {
+    run_gnuplot(gnuplot, kScript, {}, dir);
+  } catch (const PlotterMissing& e) {
+    r.status = fmt::format("plots skipped: {}; then run `gnuplot {}` in {}", e.what(), kScript,
+                           dir);
+    return r;
+  } catch (const Error& e) {
+    r.status = fmt::format("plots failed: {}", e.what());
+  }
   for (const std::string& img : images)
     if (fs::exists(fs::path(dir) / img)) r.images.push_back(img);
-  if (rc != 0 || r.images.size() != images.size()) {
-    r.status = fmt::format("plots failed: {} exited with {} and drew {} of {} images; {}: {}",
-                           program, rc, r.images.size(), images.size(), log, first_lines(log, 3));
+  if (!r.status.empty()) return r;
+  if (r.images.size() != images.size()) {
+    r.status = fmt::format("plots failed: {} drew {} of {} images", gnuplot, r.images.size(),
+                           images.size());
     return r;
   }
   r.drawn = true;
-  r.status = fmt::format("drew {} plots with {}", images.size(), program);
+  r.status = fmt::format("drew {} plots with {}", images.size(), gnuplot);
   return r;
 }
 

@@ -7,9 +7,10 @@
 //   curves_test_accuracy.png  test accuracy per epoch, mean line and a +-std band
 //   curves_train_loss.png     training loss per epoch, the same way
 //   curves_test_loss.png      test loss per epoch, the same way
-// The script stays in the folder, so `gnuplot plots.gp` there redraws them. Without a
-// gnuplot on PATH the data and script are still written and the status says so (the
-// library prints nothing; the caller shows the status).
+// The script stays in the folder, so `gnuplot plots.gp` there redraws them. gnuplot runs
+// through io/gnuplot, as for the training curves. Without a gnuplot on PATH the data and
+// script are still written and the status says so (the library prints nothing; the
+// caller shows the status).
 #pragma once
 
 #include <string>
@@ -29,7 +30,7 @@ struct PlotResult {
 std::string plot_script(const std::vector<VariantSummary>& summaries, const std::string& title);
 
 // Writes the data files and plots.gp into `dir`, then runs `gnuplot` (a name looked up
-// on PATH, or a path; empty: skip drawing) there, its output into plots.log.
+// on PATH, or a path; empty: skip drawing) there; its error output goes into the status.
 PlotResult draw_plots(const std::string& dir, const std::vector<VariantSummary>& summaries,
                       const std::string& title, const std::string& gnuplot = "gnuplot");
 

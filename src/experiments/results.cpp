@@ -1,21 +1,19 @@
 #include "experiments/results.h"
 
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/stats.h"
 
 namespace xcept::experiments {
 
-RunRecord make_run_record(std::string variant, uint64_t seed, std::vector<EpochPoint> epochs) {
+RunRecord make_run_record(std::string variant, uint64_t seed, std::vector<EpochResult> epochs) {
   if (epochs.empty()) fail("{} seed {}: no epochs recorded", variant, seed);
   RunRecord r;
   r.variant = std::move(variant);
   r.seed = seed;
   r.best_accuracy = -1;
-  for (const EpochPoint& e : epochs) {
+  for (const EpochResult& e : epochs) {
     r.train_seconds += e.seconds;
     if (e.test_accuracy > r.best_accuracy) r.best_accuracy = e.test_accuracy, r.best_epoch = e.epoch;
   }
@@ -24,33 +22,6 @@ RunRecord make_run_record(std::string variant, uint64_t seed, std::vector<EpochP
   r.final_train_loss = epochs.back().train_loss;
   r.epochs = std::move(epochs);
   return r;
-}
-
-std::vector<EpochPoint> read_metrics(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open the metrics log", path);
-  std::vector<EpochPoint> epochs;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    EpochPoint e;
-    try {
-      if (j.is_discarded()) fail("not JSON");
-      e.epoch = j.at("epoch").get<int64_t>();
-      e.train_loss = j.at("train_loss").get<double>();
-      e.train_accuracy = j.at("train_accuracy").get<double>();
-      e.test_loss = j.at("test_loss").get<double>();
-      e.test_accuracy = j.at("test_accuracy").get<double>();
-      e.seconds = j.at("seconds").get<double>();
-    } catch (const std::exception& ex) {
-      fail("{} line {}: not an epoch record ({})", path, n, ex.what());
-    }
-    if (e.epoch != int64_t(epochs.size()) + 1)
-      fail("{} line {}: epoch {} follows epoch {}", path, n, e.epoch, epochs.size());
-    epochs.push_back(e);
-  }
-  return epochs;
 }
 
 MeanStd mean_std(const std::vector<double>& values) { return {mean(values), sample_std(values)}; }

@@ -1,25 +1,20 @@
 // What an experiment measured: one record per (variant, seed) run, read back from the
-// run's metrics.jsonl, and per-variant aggregates over the seeds (mean and sample
-// standard deviation; curves per epoch).
+// run's metrics.jsonl (train/metrics_log), and per-variant aggregates over the seeds
+// (mean and sample standard deviation; curves per epoch).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace xcept::experiments {
+#include "train/metrics_log.h"  // EpochResult, read_metrics
 
-struct EpochPoint {
-  int64_t epoch = 0;  // 1-based
-  double train_loss = 0, train_accuracy = 0;
-  double test_loss = 0, test_accuracy = 0;
-  double seconds = 0;  // training time of the epoch (evaluation excluded)
-};
+namespace xcept::experiments {
 
 struct RunRecord {
   std::string variant;
   uint64_t seed = 0;
-  std::vector<EpochPoint> epochs;
+  std::vector<EpochResult> epochs;
   double final_accuracy = 0;  // test accuracy after the last epoch
   double best_accuracy = 0;   // highest test accuracy after any epoch
   int64_t best_epoch = 0;
@@ -28,11 +23,7 @@ struct RunRecord {
 };
 
 // Finals and bests from the epochs (which must not be empty).
-RunRecord make_run_record(std::string variant, uint64_t seed, std::vector<EpochPoint> epochs);
-
-// Parses a trainer's metrics.jsonl (one JSON object per epoch). Throws xcept::Error naming
-// the file and line when a line is not such an object or epochs are not 1, 2, 3, ...
-std::vector<EpochPoint> read_metrics(const std::string& path);
+RunRecord make_run_record(std::string variant, uint64_t seed, std::vector<EpochResult> epochs);
 
 struct MeanStd {
   double mean = 0, std = 0;  // std: sample standard deviation (0 for one value)

@@ -2,19 +2,18 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/stats.h"
 #include "core/threadpool.h"
 #include "experiments/cost.h"
 #include "experiments/plots.h"
 #include "experiments/report.h"
 #include "io/atomic_file.h"
-#include "io/checkpoint.h"
 #include "io/data_dir.h"
+#include "train/checkpoint_model.h"
 #include "train/model_config.h"
 #include "train/schedule.h"
 #include "train/trainer.h"
@@ -34,15 +33,6 @@ json settings_json(const TrainSettings& t) {
           {"schedule", t.schedule},       {"weight_decay", t.weight_decay},
           {"label_smoothing", t.label_smoothing}, {"limit_train", t.limit_train},
           {"limit_test", t.limit_test},   {"seed", t.seed}};
-}
-
-json read_json_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, false);
-  if (!in || j.is_discarded()) fail("{}: cannot be read as JSON", path.string());
-  return j;
 }
 
 // One (variant, seed) run: where it lives and what it must have been made with.
@@ -77,7 +67,7 @@ TrainConfig train_config(const PlannedRun& r, const TrainSettings& t, const std:
 void check_record(const PlannedRun& r) {
   const fs::path path = r.dir / "run.json";
   if (!fs::exists(path)) return;
-  const json old = read_json_file(path);
+  const json old = read_json_file(path.string(), "run record");
   if (old == r.record) return;
   std::string diff;
   for (const auto& [key, value] : r.record.items())
@@ -96,18 +86,13 @@ class EtaModel {
   void add(const std::string& variant, double seconds) { samples_[variant].push_back(seconds); }
   double per_epoch(const std::string& variant) const {
     auto it = samples_.find(variant);
-    if (it != samples_.end() && !it->second.empty()) return average(it->second);
+    if (it != samples_.end() && !it->second.empty()) return mean(it->second);
     std::vector<double> all;
     for (const auto& [v, s] : samples_) all.insert(all.end(), s.begin(), s.end());
-    return all.empty() ? -1 : average(all);
+    return all.empty() ? -1 : mean(all);
   }
 
  private:
-  static double average(const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return s / double(v.size());
-  }
   std::map<std::string, std::vector<double>> samples_;
 };
 
@@ -117,10 +102,8 @@ std::vector<VariantInfo> variant_costs(const ExperimentSpec& spec, const fs::pat
   std::vector<VariantInfo> infos;
   for (const Variant& v : spec.variants) {
     const fs::path ckpt = out / v.name / fmt::format("seed-{}", first_seed) / "best.ckpt";
-    Checkpoint ck = read_checkpoint(ckpt.string());
-    Graph g = models::build_model(ck.meta.model, model_options_from_json(ck.meta.model_config));
-    load_params(ck.params, g.params(), ckpt.string());
-    infos.push_back({v.name, v.model, measure_cost(g, latency_runs)});
+    CheckpointModel m = load_checkpoint_model(ckpt.string());
+    infos.push_back({v.name, v.model, measure_cost(m.graph, latency_runs)});
   }
   return infos;
 }
@@ -195,7 +178,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const RunOptions& op
   for (size_t i = 0; i < plan.size(); ++i) {
     const fs::path metrics = plan[i].dir / "metrics.jsonl";
     if (!fs::exists(metrics) || !fs::exists(plan[i].dir / "last.ckpt")) continue;
-    for (const EpochPoint& e : read_metrics(metrics.string())) {
+    for (const EpochResult& e : read_metrics(metrics.string())) {
       eta.add(plan[i].variant->name, e.seconds);
       epochs_left[i] = std::max<int64_t>(0, epochs_left[i] - 1);
     }
@@ -253,7 +236,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const RunOptions& op
       ctx.train_images = tr.train_images;
       ctx.test_images = tr.test_images;
     }
-    const std::vector<EpochPoint> epochs = read_metrics((run.dir / "metrics.jsonl").string());
+    const std::vector<EpochResult> epochs = read_metrics((run.dir / "metrics.jsonl").string());
     if (int64_t(epochs.size()) != settings.epochs)
       fail("{}: metrics.jsonl holds {} epochs, the run has {}", run.dir.string(), epochs.size(),
            settings.epochs);
@@ -267,7 +250,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const RunOptions& op
                                             {"train_images", ctx.train_images},
                                             {"test_images", ctx.test_images}}
                                            .dump(2) + "\n");
-    const json finished = read_json_file(done);
+    const json finished = read_json_file(done.string(), "run result");
     ctx.train_images = finished.value("train_images", int64_t(0));
     ctx.test_images = finished.value("test_images", int64_t(0));
     epochs_left[i] = 0;

@@ -159,14 +159,18 @@ ExperimentSpec parse_spec(const json& j, const std::string& source) {
   return s;
 }
 
-ExperimentSpec load_spec_file(const std::string& path) {
+json read_json_file(const std::string& path, const char* what) {
   std::ifstream in(path);
-  if (!in) fail("{}: cannot open the experiment spec", path);
+  if (!in) fail("{}: cannot open the {}", path, what);
   std::stringstream text;
   text << in.rdbuf();
-  const json j = json::parse(text.str(), nullptr, false);
-  if (j.is_discarded()) fail("{}: not valid JSON", path);
-  return parse_spec(j, path);
+  json j = json::parse(text.str(), nullptr, false);
+  if (!in || j.is_discarded()) fail("{}: the {} is not valid JSON", path, what);
+  return j;
+}
+
+ExperimentSpec load_spec_file(const std::string& path) {
+  return parse_spec(read_json_file(path, "experiment spec"), path);
 }
 
 std::vector<std::string> builtin_spec_names() {

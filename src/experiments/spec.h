@@ -68,6 +68,9 @@ struct ExperimentSpec {
 ExperimentSpec parse_spec(const nlohmann::json& j, const std::string& source);
 ExperimentSpec load_spec_file(const std::string& path);
 
+// A JSON file (a spec, a run's record); throws xcept::Error naming the file and `what`.
+nlohmann::json read_json_file(const std::string& path, const char* what);
+
 // The built-in experiments, in the order the report lists them.
 std::vector<std::string> builtin_spec_names();
 // Throws xcept::Error listing the known names when `name` is not one of them.

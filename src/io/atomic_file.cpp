@@ -17,17 +17,23 @@ std::string sys_error() { return std::strerror(errno); }
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
+void write_all(int fd, const void* data, size_t n, const std::string& path) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail("{}: cannot write: {}", path, w < 0 ? sys_error() : "no progress");
+    p += w;
+    n -= size_t(w);
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(int fd)>& write) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("{}: cannot create temporary file {}: {}", path, tmp, sys_error());
   try {
-    for (size_t done = 0; done < bytes.size();) {
-      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) fail("{}: cannot write {}: {}", path, tmp, sys_error());
-      done += size_t(n);
-    }
+    write(fd);
     if (::fsync(fd) != 0) fail("{}: cannot sync {} to disk: {}", path, tmp, sys_error());
     int rc = ::close(fd);
     fd = -1;
@@ -48,6 +54,10 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   ::close(dfd);
   if (rc != 0 && err != EINVAL && err != EROFS)
     fail("{}: written, but syncing its folder failed: {}", path, std::strerror(err));
+}
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  write_file_atomic(path, [&](int fd) { write_all(fd, bytes.data(), bytes.size(), path); });
 }
 
 }  // namespace xcept

@@ -3,6 +3,8 @@
 // convolutions). Keras names: conv1, conv_dw_N, conv_pw_N (+ _bn, _relu).
 // Keras pads stride-2 depthwise inputs by one pixel at the bottom and right, then runs a
 // 'valid' convolution; the explicit pads below do exactly that.
+#include <span>
+
 #include "core/error.h"
 #include "layers/conv_layers.h"
 #include "layers/dense.h"
@@ -67,42 +69,47 @@ void classifier(Graph& g, NodeId x, int64_t classes, float dropout, uint64_t see
   g.add<Dense>({x}, "conv_preds", classes);
 }
 
-}  // namespace
+// Stem, blocks and classifier, shared by MobileNet and its mini variant; the model's
+// defaults fill in what the options leave at 0.
+struct MobileNetLayout {
+  const char* name;
+  int64_t size, channels, classes, stem_stride;
+  std::span<const Stage> stages;
+  float dropout;
+};
 
-Graph build_mobilenet(const ModelOptions& o, bool full_convolution) {
-  const int64_t size = o.input_size ? o.input_size : 224;
-  const int64_t channels = o.input_channels ? o.input_channels : 3;
-  const int64_t classes = o.classes ? o.classes : 1000;
-  Graph g(full_convolution ? "conv-mobilenet" : "mobilenet", o.seed);
+Graph mobilenet_graph(const ModelOptions& o, const MobileNetLayout& l, bool full_convolution) {
+  const int64_t size = o.input_size ? o.input_size : l.size;
+  const int64_t channels = o.input_channels ? o.input_channels : l.channels;
+  Graph g(l.name, o.seed);
   NodeId x = g.input({size, size, channels});
-  x = conv_bn_act(g, x, "conv1", conv_params(scale_channels(32, o.alpha), 3, 2, Padding::same()),
+  x = conv_bn_act(g, x, "conv1",
+                  conv_params(scale_channels(32, o.alpha), 3, l.stem_stride, Padding::same()),
                   Activation::relu6, "conv1_bn", "conv1_relu");
   const int64_t groups = block_groups(o, full_convolution);
   int id = 1;
-  for (const Stage& s : kMobileNetStages)
+  for (const Stage& s : l.stages)
     x = mobilenet_block(g, x, id++, scale_channels(s.filters, o.alpha), s.stride, groups,
                         o.channel_shuffle);
-  classifier(g, x, classes, o.dropout >= 0 ? o.dropout : 1e-3f, o.seed + 1);
+  classifier(g, x, o.classes ? o.classes : l.classes, o.dropout >= 0 ? o.dropout : l.dropout,
+             o.seed + 1);
   return g;
 }
 
+}  // namespace
+
+Graph build_mobilenet(const ModelOptions& o, bool full_convolution) {
+  return mobilenet_graph(o,
+                         {full_convolution ? "conv-mobilenet" : "mobilenet", 224, 3, 1000, 2,
+                          kMobileNetStages, 1e-3f},
+                         full_convolution);
+}
+
 Graph build_mini_mobilenet(const ModelOptions& o) {
-  const int64_t size = o.input_size ? o.input_size : 28;
-  const int64_t channels = o.input_channels ? o.input_channels : 1;
-  const int64_t classes = o.classes ? o.classes : 10;
   // Stride 1 at the stem: a 28x28 image cannot lose resolution as early as a 224x224 one.
-  constexpr Stage stages[] = {{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}, {512, 1}};
-  Graph g("mini-mobilenet", o.seed);
-  NodeId x = g.input({size, size, channels});
-  x = conv_bn_act(g, x, "conv1", conv_params(scale_channels(32, o.alpha), 3, 1, Padding::same()),
-                  Activation::relu6, "conv1_bn", "conv1_relu");
-  const int64_t groups = block_groups(o, false);
-  int id = 1;
-  for (const Stage& s : stages)
-    x = mobilenet_block(g, x, id++, scale_channels(s.filters, o.alpha), s.stride, groups,
-                        o.channel_shuffle);
-  classifier(g, x, classes, o.dropout >= 0 ? o.dropout : 0.2f, o.seed + 1);
-  return g;
+  static constexpr Stage stages[] = {{64, 1},  {128, 2}, {128, 1}, {256, 2},
+                                     {256, 1}, {512, 2}, {512, 1}};
+  return mobilenet_graph(o, {"mini-mobilenet", 28, 1, 10, 1, stages, 0.2f}, false);
 }
 
 }  // namespace xcept::models

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "core/clock.h"
@@ -11,6 +12,17 @@
 #include "runtime/ops/dwpw_conv2d_op.h"
 
 namespace xcept {
+
+std::vector<Tensor> random_inputs(const Program& p, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::vector<Tensor> xs;
+  for (ValueId v : p.inputs()) {
+    Tensor& x = xs.emplace_back(p.value(v).dims);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+  }
+  return xs;
+}
 
 ProgramTiming time_program(Executor& ex, const std::vector<const Tensor*>& inputs, int warmup,
                            int repeats) {

@@ -18,6 +18,9 @@ struct ProgramTiming {
   double median_ms = 0;
 };
 
+// Uniform [0, 1) values for every input of `p`, from `seed`: what benchmarks time on.
+std::vector<Tensor> random_inputs(const Program& p, uint32_t seed = 1);
+
 // `warmup` untimed runs, then `repeats` profiled ones on `inputs`.
 ProgramTiming time_program(Executor& ex, const std::vector<const Tensor*>& inputs, int warmup,
                            int repeats);

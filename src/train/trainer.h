@@ -19,6 +19,7 @@
 
 #include "models/models.h"
 #include "train/augment.h"
+#include "train/metrics_log.h"  // EpochResult
 #include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -61,15 +62,6 @@ struct TrainProgress {
   double lr = 0;
   double images_per_s = 0;
   double elapsed_s = 0, eta_s = 0;    // this epoch
-};
-
-struct EpochResult {
-  int64_t epoch = 0;  // 1-based: epochs completed
-  double train_loss = 0, train_accuracy = 0;
-  double test_loss = 0, test_accuracy = 0;
-  double lr = 0;  // at the epoch's last step
-  double seconds = 0, images_per_s = 0;
-  bool best = false;  // test accuracy improved: best.ckpt was written
 };
 
 struct TrainCallbacks {
