@@ -2,12 +2,12 @@
 // several seeds, with one progress line for the whole experiment; `--list` shows the
 // built-in experiments.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/status_line.h"
 #include "core/clock.h"
 #include "core/threadpool.h"
 #include "experiments/runner.h"
@@ -26,31 +26,20 @@ struct ExperimentOptions {
 // elsewhere (logs) printed at every epoch end and at most every 30 seconds between.
 class ExperimentLine {
  public:
-  ExperimentLine() : tty_(isatty(fileno(stderr))) {}
-
   void update(const experiments::ExperimentProgress& p) {
-    const auto now = Clock::now();
     const bool epoch_end = p.batch == p.batches;
-    const double since = ms_between(drawn_, now);
-    if (!epoch_end && since < (tty_ ? 200 : 30'000)) return;
-    drawn_ = now;
-    const std::string line = fmt::format(
+    if (!epoch_end && line_.ms_since_shown() < (line_.tty() ? 200 : 30'000)) return;
+    line_.show(fmt::format(
         "run {}/{} {} seed {}  epoch {}/{} {:>3}%  elapsed {}  left {}", p.run, p.runs, p.variant,
         p.seed, p.epoch + 1, p.epochs, p.batch * 100 / std::max<int64_t>(p.batches, 1),
-        clock_text(p.elapsed_s), p.eta_s < 0 ? std::string("?") : clock_text(p.eta_s));
-    if (tty_) fmt::print(stderr, "\r{}\033[K", line);
-    else fmt::print(stderr, "{}\n", line);
-    std::fflush(stderr);
+        clock_text(p.elapsed_s), p.eta_s < 0 ? std::string("?") : clock_text(p.eta_s)));
   }
 
-  // Before other output: a terminal's line is finished first.
-  void break_line() {
-    if (tty_) fmt::print(stderr, "\r\033[K");
-  }
+  // Before other output: a terminal's line is erased first.
+  void break_line() { line_.finish(false); }
 
  private:
-  bool tty_;
-  Clock::time_point drawn_{};
+  StatusLine line_;
 };
 
 // The command line that reproduces this run, for report.md.

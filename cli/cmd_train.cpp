@@ -1,9 +1,7 @@
 // `xcept train` and `xcept eval`: the training loop with a progress bar, and evaluation
 // of a saved checkpoint.
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +9,7 @@
 #include "api/zoo.h"
 #include "cli/commands.h"
 #include "cli/curve_plotter.h"
+#include "cli/status_line.h"
 #include "cli/zoo_options.h"
 #include "core/clock.h"
 #include "train/evaluate_runtime.h"
@@ -21,45 +20,37 @@ namespace xcept::cli {
 
 namespace {
 
-// Redraws one line on a terminal (at most 5 times a second); elsewhere (logs, CI) prints
-// a line every tenth of an epoch.
+// The epoch's progress bar: redrawn on a terminal at most 5 times a second; elsewhere
+// (logs, CI) a line every tenth of an epoch.
 class ProgressBar {
  public:
-  ProgressBar() : tty_(isatty(fileno(stderr))) {}
-
   void update(const TrainProgress& p) {
-    const auto now = std::chrono::steady_clock::now();
     const bool last = p.batch == p.batches;
-    if (tty_) {
-      if (!last && now - drawn_ < std::chrono::milliseconds(200)) return;
+    if (line_.tty()) {
+      if (!last && line_.ms_since_shown() < 200) return;
     } else {
       int64_t tenth = p.batch * 10 / std::max<int64_t>(p.batches, 1);
       if (!last && tenth == tenth_) return;
       tenth_ = tenth;
     }
-    drawn_ = now;
     constexpr int kWidth = 24;
     int filled = int(kWidth * p.batch / std::max<int64_t>(p.batches, 1));
     std::string bar(size_t(filled), '#');
     bar.resize(kWidth, '.');
-    std::string line = fmt::format(
+    line_.show(fmt::format(
         "epoch {}/{} [{}] {}/{}  {:.0f} img/s  loss {:.4f}  acc {:.2f}%  lr {:.3g}  left {}",
         p.epoch + 1, p.epochs, bar, p.batch, p.batches, p.images_per_s, p.loss,
-        100 * p.accuracy, p.lr, clock_text(p.eta_s));
-    if (tty_) fmt::print(stderr, "\r{}\033[K", line);
-    else fmt::print(stderr, "{}\n", line);
-    std::fflush(stderr);
+        100 * p.accuracy, p.lr, clock_text(p.eta_s)));
   }
 
   void end_epoch() {
-    if (tty_) fmt::print(stderr, "\n");
+    line_.finish(true);
     tenth_ = -1;
   }
 
  private:
-  bool tty_;
+  StatusLine line_;
   int64_t tenth_ = -1;
-  std::chrono::steady_clock::time_point drawn_{};
 };
 
 struct TrainOptions {
