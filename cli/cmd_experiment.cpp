@@ -124,6 +124,9 @@ void add_experiment_command(CLI::App& app) {
                 "smoke run: 1 epoch, 1 seed, 512 training and 512 test images");
   cmd->add_option("--latency-runs", o->run.latency_runs, "timed inference runs at batch 1")
       ->capture_default_str();
+  cmd->add_option("--checkpoint-minutes", o->run.checkpoint_minutes,
+                  "also write a run's last.ckpt mid-epoch this often (0: epoch ends only)")
+      ->capture_default_str();
   cmd->add_flag("--no-plots", o->no_plots, "write the tables only");
   cmd->callback([o] { run(*o); });
 }

@@ -144,10 +144,14 @@ TEST_F(ExperimentRun, InterruptedRunResumesToTheUnbrokenResults) {
   whole.gnuplot = broken.gnuplot = "";  // plots are tested above
   run_experiment(spec_, whole);
 
-  // Die in the second epoch of the third run (its first epoch is checkpointed).
+  // Die in the first epoch of the third run, with a checkpoint after every step (the
+  // trainer's mid-epoch checkpoints, as --checkpoint-minutes writes them on a long run):
+  // the on_progress call for batch 3 comes before that batch's checkpoint, so the run
+  // resumes after batch 2 of epoch 1.
+  broken.checkpoint_minutes = 1e-9;
   ExperimentCallbacks crash;
   crash.on_progress = [](const ExperimentProgress& p) {
-    if (p.run == 3 && p.epoch == 1 && p.batch == 3) throw std::runtime_error("power cut");
+    if (p.run == 3 && p.epoch == 0 && p.batch == 3) throw std::runtime_error("power cut");
   };
   EXPECT_THROW(run_experiment(spec_, broken, crash), std::runtime_error);
   const std::string third = broken.out_dir + "/g2-shuffle/seed-5";
@@ -162,8 +166,8 @@ TEST_F(ExperimentRun, InterruptedRunResumesToTheUnbrokenResults) {
   EXPECT_EQ(r.runs_reused, 2);
   EXPECT_EQ(r.runs_trained, 2);
   bool resumed = false;
-  for (const std::string& n : notes) resumed |= n.find("resumed from") != std::string::npos;
-  EXPECT_TRUE(resumed);
+  for (const std::string& n : notes) resumed |= n.find("at epoch 1, batch 2") != std::string::npos;
+  EXPECT_TRUE(resumed) << ::testing::PrintToString(notes);
   EXPECT_EQ(results_without_time(broken.out_dir), results_without_time(whole.out_dir));
 }
 

@@ -43,12 +43,13 @@ struct PlannedRun {
   json record;  // run.json
 };
 
-TrainConfig train_config(const PlannedRun& r, const TrainSettings& t, const std::string& data) {
+TrainConfig train_config(const PlannedRun& r, const TrainSettings& t, const RunOptions& o) {
   TrainConfig c;
   c.model = r.variant->model;
   c.model_options = r.variant->options;
   c.model_options.seed = r.seed;  // the trainer leaves weight seeds to the caller
-  c.data_dir = data;
+  c.data_dir = o.data_dir;
+  c.checkpoint_minutes = o.checkpoint_minutes;
   c.epochs = t.epochs;
   c.batch_size = t.batch_size;
   c.optimizer = t.optimizer;
@@ -204,7 +205,7 @@ ExperimentResult run_experiment(const ExperimentSpec& spec, const RunOptions& op
       fs::create_directories(run.dir);
       if (!fs::exists(run.dir / "run.json"))
         write_file_atomic((run.dir / "run.json").string(), run.record.dump(2) + "\n");
-      TrainConfig config = train_config(run, settings, options.data_dir);
+      TrainConfig config = train_config(run, settings, options);
       config.resume = fs::exists(run.dir / "last.ckpt");
       auto epoch_start = Clock::now();
       TrainCallbacks tcb;

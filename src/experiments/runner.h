@@ -6,9 +6,10 @@
 //                                    run.json (its configuration), result.json (done)
 //   OUT/results.csv, summary.csv, curves.csv, report.md, *.png, plots.gp
 //
-// Crash-safe and resumable: the trainer writes checkpoints atomically, so after a kill
-// (even -9) the same call continues: finished runs (result.json) are reused, an
-// interrupted one resumes from its last.ckpt, the rest start. A run folder made with a
+// Crash-safe and resumable: the trainer writes checkpoints atomically (at epoch ends and
+// every checkpoint_minutes), so after a kill (even -9) the same call continues: finished
+// runs (result.json) are reused, an interrupted one resumes from its last.ckpt, the rest
+// start. A run folder made with a
 // different configuration (epochs, data, options...) is refused rather than mixed in.
 // The library prints nothing: progress and notes arrive through callbacks.
 #pragma once
@@ -33,6 +34,10 @@ struct RunOptions {
   // latency runs. What CI runs to keep the machinery tested.
   bool quick = false;
   int latency_runs = 30;           // timed runs at batch 1 (a third as many at batch 32)
+  // A run also writes last.ckpt mid-epoch when this many minutes have passed since the
+  // last write (0: at epoch ends only), so a kill loses at most about this much training.
+  // Resuming mid-epoch gives the same weights as an unbroken run (train/trainer.h).
+  double checkpoint_minutes = 2;
   std::string gnuplot = "gnuplot";  // looked up on PATH; empty: no plots
   std::string command;             // how the caller was invoked, for report.md
 };
