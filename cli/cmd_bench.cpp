@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 
 #include "cli/bench_options.h"
 #include "cli/commands.h"
@@ -52,14 +51,8 @@ void run_bench(BenchOptions& o) {
   Executor ex = compile(eo);
   const Program& p = ex.program();
   const Dims& in_dims = p.value(p.inputs().at(0)).dims;
-  std::vector<Tensor> xs;
+  const std::vector<Tensor> xs = random_inputs(p, uint32_t(o.zoo.seed));
   std::vector<const Tensor*> inputs;
-  std::mt19937 rng(uint32_t(o.zoo.seed));
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (ValueId v : p.inputs()) {
-    Tensor& x = xs.emplace_back(p.value(v).dims);
-    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
-  }
   for (const Tensor& x : xs) inputs.push_back(&x);
 
   // A reduced precision is also run once in f32 on the same input: how far its outputs move.

@@ -6,9 +6,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "api/zoo.h"
 #include "cli/commands.h"
 #include "cli/curve_plotter.h"
 #include "cli/train_console.h"
+#include "cli/zoo_options.h"
 #include "train/evaluate_runtime.h"
 #include "train/mpi_comm.h"
 #include "train/trainer.h"
@@ -19,7 +21,8 @@ namespace {
 
 struct TrainOptions {
   TrainConfig config;
-  std::string schedule = "constant", mid_activation = "none", order = "dw-pw";
+  ZooOptions zoo;  // the architecture; the data sets input size and classes
+  std::string schedule = "constant";
   std::string plot = "png";
   double lr = 1e-3, weight_decay = -1, epsilon = -1;
   bool distributed = false;
@@ -47,9 +50,7 @@ void run_train(TrainOptions& o) {
   c.schedule.base_lr = o.lr;
   if (o.weight_decay >= 0) c.optimizer_options.weight_decay = o.weight_decay;
   if (o.epsilon >= 0) c.optimizer_options.epsilon = o.epsilon;
-  c.model_options.mid_activation = parse_activation(o.mid_activation);
-  if (o.order == "pw-dw") c.model_options.order = SeparableOrder::pointwise_depthwise;
-  else if (o.order != "dw-pw") throw CLI::ValidationError("--order", "must be dw-pw or pw-dw");
+  c.model_options = to_model_options(o.zoo);
 
   c.bucket_bytes = int64_t(o.bucket_mb * double(1 << 20));
   std::unique_ptr<MpiComm> comm;
@@ -168,13 +169,7 @@ void add_train_commands(CLI::App& app) {
       ->needs(dist);
   t->add_option("--plot", o->plot, "loss/accuracy curves drawn into OUT after every epoch: png|svg|none")
       ->capture_default_str();
-  t->add_option("--alpha", c.model_options.alpha, "width multiplier");
-  t->add_option("--groups", c.model_options.groups, "shufflenet: 1x1 convolution groups");
-  t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
-  t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");
-  t->add_flag("--no-residual{false}", c.model_options.residual, "no residual connections");
-  t->add_option("--middle-repeats", c.model_options.middle_repeats, "Xception middle blocks");
-  t->add_option("--dropout", c.model_options.dropout, "dropout before the classifier");
+  add_architecture_options(*t, o->zoo);
   t->add_option("--limit-train", c.limit_train, "train on the first N images only");
   t->add_option("--limit-test", c.limit_test, "evaluate on the first N images only");
   t->add_option("--teacher", c.distill.teacher,

@@ -1,46 +1,35 @@
 #include "cli/train_console.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+
+#include "core/clock.h"
 
 namespace xcept::cli {
 
-std::string clock_text(double seconds) {
-  int64_t s = int64_t(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-                   : fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-ProgressBar::ProgressBar() : tty_(isatty(fileno(stderr))) {}
-
 void ProgressBar::update(const TrainProgress& p) {
-  const auto now = std::chrono::steady_clock::now();
   const bool last = p.batch == p.batches;
-  if (tty_) {
-    if (!last && now - drawn_ < std::chrono::milliseconds(200)) return;
+  if (line_.tty()) {
+    if (!last && line_.ms_since_shown() < 200) return;
   } else {
     int64_t tenth = p.batch * 10 / std::max<int64_t>(p.batches, 1);
     if (!last && tenth == tenth_) return;
     tenth_ = tenth;
   }
-  drawn_ = now;
   constexpr int kWidth = 24;
   int filled = int(kWidth * p.batch / std::max<int64_t>(p.batches, 1));
   std::string bar(size_t(filled), '#');
   bar.resize(kWidth, '.');
-  std::string line = fmt::format(
+  line_.show(fmt::format(
       "epoch {}/{} [{}] {}/{}  {:.0f} img/s  loss {:.4f}  acc {:.2f}%  lr {:.3g}  left {}",
       p.epoch + 1, p.epochs, bar, p.batch, p.batches, p.images_per_s, p.loss, 100 * p.accuracy,
-      p.lr, clock_text(p.eta_s));
-  if (tty_) fmt::print(stderr, "\r{}\033[K", line);
-  else fmt::print(stderr, "{}\n", line);
-  std::fflush(stderr);
+      p.lr, clock_text(p.eta_s)));
 }
 
 void ProgressBar::end_epoch() {
-  if (tty_) fmt::print(stderr, "\n");
+  line_.finish(true);
   tenth_ = -1;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "core/clock.h"
@@ -12,11 +13,15 @@
 
 namespace xcept {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+std::vector<Tensor> random_inputs(const Program& p, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::vector<Tensor> xs;
+  for (ValueId v : p.inputs()) {
+    Tensor& x = xs.emplace_back(p.value(v).dims);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+  }
+  return xs;
 }
 
 ProgramTiming time_program(Executor& ex, const std::vector<const Tensor*>& inputs, int warmup,

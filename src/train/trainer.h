@@ -20,6 +20,7 @@
 #include "models/models.h"
 #include "train/augment.h"
 #include "train/distill.h"
+#include "train/metrics_log.h"  // EpochResult
 #include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -70,15 +71,6 @@ struct TrainProgress {
   double elapsed_s = 0, eta_s = 0;    // this epoch
 };
 
-struct EpochResult {
-  int64_t epoch = 0;  // 1-based: epochs completed
-  double train_loss = 0, train_accuracy = 0;
-  double test_loss = 0, test_accuracy = 0;
-  double lr = 0;  // at the epoch's last step
-  double seconds = 0, images_per_s = 0;
-  bool best = false;  // test accuracy improved: best.ckpt was written
-};
-
 struct TrainCallbacks {
   std::function<void(const TrainProgress&)> on_batch;
   std::function<void(const EpochResult&)> on_epoch;
@@ -91,6 +83,7 @@ struct TrainResult {
   int64_t start_epoch = 0;  // > 0 when resumed
   int64_t start_batch = 0;  // > 0 when resumed from a mid-epoch checkpoint
   int64_t checkpoints = 0;  // last.ckpt writes, mid-epoch ones included
+  int64_t train_images = 0, test_images = 0;  // used, after the limits
 };
 
 // With `comm` (an MPI job, train/mpi_comm.h) every rank calls train() with the same

@@ -119,6 +119,11 @@ def test_summary_and_convs_are_the_cli_documents():
     assert xcept.summary("mini-xception", alpha=0.5) == cli_json("summary", "mini-xception", "--alpha", "0.5")
     onnx = os.path.join(BLOCK, "model.onnx")
     assert xcept.summary(onnx) == cli_json("summary", onnx)
+    # The architecture keywords are the flags: groups, channel_shuffle, separable (--full-conv).
+    assert xcept.summary("mini-mobilenet", alpha=0.25, groups=2, channel_shuffle=True) == cli_json(
+        "summary", "mini-mobilenet", "--alpha", "0.25", "--groups", "2", "--channel-shuffle")
+    assert xcept.summary("mini-xception", alpha=0.25, separable=False) == cli_json(
+        "summary", "mini-xception", "--alpha", "0.25", "--full-conv")
     assert xcept.convs(input=(32, 32, 16), out=32, kernel=5, groups=4, stride=2) == cli_json(
         "convs", "--in", "32x32x16", "--out", "32", "--kernel", "5", "--groups", "4", "--stride", "2")
 
