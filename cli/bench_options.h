@@ -2,12 +2,10 @@
 // (cmd_bench_train.cpp) halves.
 #pragma once
 
-#include <algorithm>
 #include <string>
-#include <vector>
 
 #include "cli/format.h"
-#include "runtime/profile.h"  // median
+#include "core/stats.h"  // median
 #include "train/optimizer.h"
 #include "xcept/network.h"
 

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 
 #include "cli/bench_options.h"
 #include "cli/commands.h"
@@ -61,14 +60,8 @@ void run_bench(BenchOptions& o) {
     co.optimize_options.fuse_depthwise_pointwise = !o.no_dw_pw_fusion;
     return xcept::compile(source, o.batch, co);
   };
-  std::vector<Tensor> xs;
+  const std::vector<Tensor> xs = random_inputs(source.input_dims(o.batch), uint32_t(o.zoo.seed));
   std::vector<const Tensor*> inputs;
-  std::mt19937 rng(uint32_t(o.zoo.seed));
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (const Dims& d : source.input_dims(o.batch)) {
-    Tensor& x = xs.emplace_back(d);
-    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
-  }
   for (const Tensor& x : xs) inputs.push_back(&x);
   Executor ex = int8 ? compile_int8(source, o, xs) : compile(eo);
   const Program& p = ex.program();

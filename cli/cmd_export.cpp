@@ -4,7 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/zoo.h"
 #include "cli/commands.h"
+#include "cli/zoo_options.h"
 #include "core/error.h"
 #include "io/onnx/onnx_export.h"
 #include "models/models.h"
@@ -18,8 +20,7 @@ namespace {
 
 struct ExportOptions {
   std::string checkpoint, model, output;
-  models::ModelOptions model_options;
-  std::string mid_activation = "none", order = "dw-pw";
+  ZooOptions zoo;
 };
 
 void run_export(ExportOptions& o) {
@@ -43,10 +44,7 @@ void run_export(ExportOptions& o) {
     eo.doc = fmt::format("{} from checkpoint {} (epoch {})", model_name, o.checkpoint,
                          ck.meta.epoch);
   } else {
-    models::ModelOptions& mo = o.model_options;
-    mo.mid_activation = parse_activation(o.mid_activation);
-    if (o.order == "pw-dw") mo.order = SeparableOrder::pointwise_depthwise;
-    else if (o.order != "dw-pw") throw CLI::ValidationError("--order", "must be dw-pw or pw-dw");
+    const models::ModelOptions mo = to_model_options(o.zoo);
     model_name = o.model;
     config = model_options_to_json(mo);
     graph = models::build_model(model_name, mo);
@@ -68,22 +66,11 @@ void run_export(ExportOptions& o) {
 
 void add_export_command(CLI::App& app) {
   auto o = std::make_shared<ExportOptions>();
-  models::ModelOptions& mo = o->model_options;
   auto* cmd = app.add_subcommand("export", "write a checkpoint or a zoo model as ONNX (NCHW)");
   cmd->add_option("--checkpoint,-c", o->checkpoint, "checkpoint file to export");
   cmd->add_option("--model,-m", o->model, "zoo model to export with random weights");
   cmd->add_option("--output,-o", o->output, "the .onnx file to write")->required();
-  cmd->add_option("--input-size", mo.input_size, "(--model) input height and width");
-  cmd->add_option("--input-channels", mo.input_channels, "(--model) input channels");
-  cmd->add_option("--classes", mo.classes, "(--model) number of classes");
-  cmd->add_option("--alpha", mo.alpha, "(--model) width multiplier");
-  cmd->add_option("--groups", mo.groups, "(--model) shufflenet: 1x1 convolution groups");
-  cmd->add_option("--mid-activation", o->mid_activation, "(--model) none|relu|elu");
-  cmd->add_option("--order", o->order, "(--model) dw-pw or pw-dw");
-  cmd->add_flag("--no-residual{false}", mo.residual, "(--model) no residual connections");
-  cmd->add_option("--middle-repeats", mo.middle_repeats, "(--model) Xception middle blocks");
-  cmd->add_option("--module", mo.inception_module, "(--model) v3|simplified|extreme");
-  cmd->add_option("--seed", mo.seed, "(--model) weight initialization seed");
+  add_zoo_options(*cmd, o->zoo, "(--model) ");
   cmd->callback([o] { run_export(*o); });
 }
 

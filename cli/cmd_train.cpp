@@ -1,16 +1,17 @@
 // `xcept train` and `xcept eval`: the training loop with a progress bar, and evaluation
 // of a saved checkpoint.
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "api/zoo.h"
 #include "cli/commands.h"
 #include "cli/curve_plotter.h"
 #include "cli/format.h"
+#include "cli/train_console.h"
+#include "cli/zoo_options.h"
 #include "train/evaluate_runtime.h"
 #include "train/mpi_comm.h"
 #include "train/trainer.h"
@@ -19,56 +20,10 @@ namespace xcept::cli {
 
 namespace {
 
-std::string clock_text(double seconds) {
-  int64_t s = int64_t(seconds + 0.5);
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-                   : fmt::format("{}:{:02}", s / 60, s % 60);
-}
-
-// Redraws one line on a terminal (at most 5 times a second); elsewhere (logs, CI) prints
-// a line every tenth of an epoch.
-class ProgressBar {
- public:
-  ProgressBar() : tty_(isatty(fileno(stderr))) {}
-
-  void update(const TrainProgress& p) {
-    const auto now = std::chrono::steady_clock::now();
-    const bool last = p.batch == p.batches;
-    if (tty_) {
-      if (!last && now - drawn_ < std::chrono::milliseconds(200)) return;
-    } else {
-      int64_t tenth = p.batch * 10 / std::max<int64_t>(p.batches, 1);
-      if (!last && tenth == tenth_) return;
-      tenth_ = tenth;
-    }
-    drawn_ = now;
-    constexpr int kWidth = 24;
-    int filled = int(kWidth * p.batch / std::max<int64_t>(p.batches, 1));
-    std::string bar(size_t(filled), '#');
-    bar.resize(kWidth, '.');
-    std::string line = fmt::format(
-        "epoch {}/{} [{}] {}/{}  {:.0f} img/s  loss {:.4f}  acc {:.2f}%  lr {:.3g}  left {}",
-        p.epoch + 1, p.epochs, bar, p.batch, p.batches, p.images_per_s, p.loss,
-        100 * p.accuracy, p.lr, clock_text(p.eta_s));
-    if (tty_) fmt::print(stderr, "\r{}\033[K", line);
-    else fmt::print(stderr, "{}\n", line);
-    std::fflush(stderr);
-  }
-
-  void end_epoch() {
-    if (tty_) fmt::print(stderr, "\n");
-    tenth_ = -1;
-  }
-
- private:
-  bool tty_;
-  int64_t tenth_ = -1;
-  std::chrono::steady_clock::time_point drawn_{};
-};
-
 struct TrainOptions {
   TrainConfig config;
-  std::string schedule = "constant", mid_activation = "none", order = "dw-pw";
+  ZooOptions zoo;  // the architecture; the data sets input size and classes
+  std::string schedule = "constant";
   std::string plot = "png";
   double lr = 1e-3, weight_decay = -1, epsilon = -1;
   bool distributed = false;
@@ -96,9 +51,7 @@ void run_train(TrainOptions& o) {
   c.schedule.base_lr = o.lr;
   if (o.weight_decay >= 0) c.optimizer_options.weight_decay = o.weight_decay;
   if (o.epsilon >= 0) c.optimizer_options.epsilon = o.epsilon;
-  c.model_options.mid_activation = parse_activation(o.mid_activation);
-  if (o.order == "pw-dw") c.model_options.order = SeparableOrder::pointwise_depthwise;
-  else if (o.order != "dw-pw") throw CLI::ValidationError("--order", "must be dw-pw or pw-dw");
+  c.model_options = to_model_options(o.zoo);
 
   c.bucket_bytes = int64_t(o.bucket_mb * double(1 << 20));
   std::unique_ptr<MpiComm> comm;
@@ -106,18 +59,7 @@ void run_train(TrainOptions& o) {
   const bool lead = !comm || comm->rank() == 0;  // rank 0 alone reports
   ProgressBar bar;
   CurvePlotter curves(c.out_dir, o.plot);
-  TrainCallbacks cb;
-  cb.on_note = [](const std::string& s) { fmt::print("{}\n", s); };
-  cb.on_batch = [&](const TrainProgress& p) { bar.update(p); };
-  cb.on_epoch = [&](const EpochResult& e) {
-    bar.end_epoch();
-    fmt::print("epoch {:>3}  train loss {:.4f} acc {:.2f}%  test loss {:.4f} acc {:.2f}%  "
-               "{:.0f} img/s  {}{}\n",
-               e.epoch, e.train_loss, 100 * e.train_accuracy, e.test_loss, 100 * e.test_accuracy,
-               e.images_per_s, clock_text(e.seconds), e.best ? "  (best)" : "");
-    std::fflush(stdout);
-    curves.epoch_done();
-  };
+  TrainCallbacks cb = console_callbacks(bar, [&] { curves.epoch_done(); });
   if (lead)
     fmt::print("training {} with {} (lr {}, {} schedule), {} epochs, batch {}, seed {}, into {}\n",
                c.model, c.optimizer, o.lr, o.schedule, c.epochs, c.batch_size, c.seed, c.out_dir);
@@ -287,15 +229,15 @@ void add_train_commands(CLI::App& app) {
       ->needs(dist);
   t->add_option("--plot", o->plot, "loss/accuracy curves drawn into OUT after every epoch: png|svg|none")
       ->capture_default_str();
-  t->add_option("--alpha", c.model_options.alpha, "width multiplier");
-  t->add_option("--groups", c.model_options.groups, "shufflenet: 1x1 convolution groups");
-  t->add_option("--mid-activation", o->mid_activation, "none|relu|elu between dw and pw");
-  t->add_option("--order", o->order, "dw-pw (MobileNet) or pw-dw (Xception's extreme module)");
-  t->add_flag("--no-residual{false}", c.model_options.residual, "no residual connections");
-  t->add_option("--middle-repeats", c.model_options.middle_repeats, "Xception middle blocks");
-  t->add_option("--dropout", c.model_options.dropout, "dropout before the classifier");
+  add_architecture_options(*t, o->zoo);
   t->add_option("--limit-train", c.limit_train, "train on the first N images only");
   t->add_option("--limit-test", c.limit_test, "evaluate on the first N images only");
+  t->add_option("--teacher", c.distill.teacher,
+                "distil from this checkpoint (Hinton's loss; the teacher runs in the runtime)");
+  t->add_option("--distill-temperature", c.distill.temperature, "softmax temperature T")
+      ->capture_default_str();
+  t->add_option("--distill-alpha", c.distill.alpha, "weight of the soft targets (x T^2)")
+      ->capture_default_str();
   t->callback([o] { run_train(*o); });
 
   auto e = std::make_shared<EvalOptions>();

@@ -21,5 +21,7 @@ void add_bench_allreduce_command(CLI::App& app);  // bench-allreduce (under mpir
 void add_predict_command(CLI::App& app);  // predict (images)
 void add_plot_command(CLI::App& app);     // plot (training curves)
 void add_quantize_command(CLI::App& app);  // quantize (int8 calibration)
+void add_prune_command(CLI::App& app);    // prune (structured pruning)
+void add_experiment_command(CLI::App& app);  // experiment (the papers' claims)
 
 }  // namespace xcept::cli

@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   xcept::cli::add_predict_command(app);
   xcept::cli::add_plot_command(app);
   xcept::cli::add_quantize_command(app);
+  xcept::cli::add_prune_command(app);
+  xcept::cli::add_experiment_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,9 +8,13 @@
 
 namespace xcept::cli {
 
-// --input-size --input-channels --classes --alpha --mid-activation --order --no-residual
-// --middle-repeats --dropout --module --groups --seed; `prefix` starts each description (e.g.
-// "(--model) ").
+// What a model is built from: --alpha --mid-activation --order --no-residual
+// --middle-repeats --dropout --module --full-conv --groups --channel-shuffle. `xcept
+// train` takes these alone (the data sets input and classes; its --seed is the run's).
+// `prefix` starts each description (e.g. "(--model) ").
+void add_architecture_options(CLI::App& cmd, ZooOptions& z, const std::string& prefix = "");
+
+// --input-size --input-channels --classes, the architecture options, and --seed (weights).
 void add_zoo_options(CLI::App& cmd, ZooOptions& z, const std::string& prefix = "");
 
 }  // namespace xcept::cli

@@ -49,6 +49,9 @@ ZooOptions take_zoo_options(py::dict& kw) {
   take(kw, "middle_repeats", z.middle_repeats);
   take(kw, "dropout", z.dropout);
   take(kw, "module", z.inception_module);
+  take(kw, "separable", z.separable);
+  take(kw, "groups", z.groups);
+  take(kw, "channel_shuffle", z.channel_shuffle);
   take(kw, "seed", z.seed);
   return z;
 }

@@ -161,6 +161,9 @@ py::dict train_model(const std::string& model, const std::string& data, int64_t 
   take_option(kw, "resume", o.resume);
   take_option(kw, "limit_train", o.limit_train);
   take_option(kw, "limit_test", o.limit_test);
+  take_option(kw, "teacher", o.teacher);
+  take_option(kw, "distill_temperature", o.distill_temperature);
+  take_option(kw, "distill_alpha", o.distill_alpha);
   reject_unknown(kw, "train");
 
   TrainEvents ev;
@@ -259,7 +262,8 @@ PYBIND11_MODULE(xcept, m) {
         "Trains a zoo model on a dataset folder into out= (best.ckpt, last.ckpt, "
         "metrics.jsonl); callback(metrics: dict) after every epoch. Other keywords: "
         "batch_size, optimizer, lr, schedule, momentum, weight_decay, label_smoothing, "
-        "crop_padding, flip, seed, resume, limit_train, limit_test and the zoo options.");
+        "crop_padding, flip, seed, resume, limit_train, limit_test, teacher, "
+        "distill_temperature, distill_alpha and the zoo options.");
   m.def("plot",
         [](const std::vector<std::string>& metrics, const std::string& out, const std::string& title) {
           PlotOptions o;

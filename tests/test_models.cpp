@@ -142,3 +142,122 @@ TEST(Models, UnknownModelListsTheKnownOnes) {
     EXPECT_NE(std::string(e.what()).find("mini-xception"), std::string::npos);
   }
 }
+
+// ---- the experiments' variants: normal convolutions in place of separable ones, grouped
+// blocks with and without channel shuffle. Every count is checked against the formulas
+// (K^2 C M / g parameters, times H W for MACs) layer by layer.
+
+static const LayerSummary& layer_named(const ModelSummary& s, const std::string& name) {
+  for (const auto& l : s.layers)
+    if (l.name == name) return l;
+  throw std::runtime_error("no layer " + name);
+}
+
+TEST(Models, FullConvolutionVariantsCountKSquaredCM) {
+  // (Full-size Xception is left out: its 5x larger full-convolution twin takes seconds to
+  // initialize, and its blocks are the ones mini-xception shares.)
+  for (const char* model : {"mini-xception", "mini-mobilenet", "mobilenet"}) {
+    SCOPED_TRACE(model);
+    ModelOptions full;
+    full.separable = false;
+    const ModelSummary sep = summary_of(model), conv = summary_of(model, full);
+    EXPECT_GT(conv.macs, 3 * sep.macs);
+    int replaced = 0;
+    for (const LayerSummary& l : sep.layers) {
+      if (l.type != "SeparableConv2D" && l.type != "DepthwiseConv2D") continue;
+      if (l.type == "DepthwiseConv2D") {  // MobileNet: conv_dw_N + conv_pw_N -> conv_N
+        const std::string n = l.name.substr(std::string("conv_dw_").size());
+        const LayerSummary& pw = layer_named(sep, "conv_pw_" + n);
+        const LayerSummary& c = layer_named(conv, "conv_" + n);
+        const int64_t cin = l.params / 9, m = pw.output[2], hw = pw.output[0] * pw.output[1];
+        EXPECT_EQ(c.params, 9 * cin * m) << c.name;
+        EXPECT_EQ(c.macs, 9 * cin * m * hw) << c.name;
+        EXPECT_EQ(c.output, pw.output);
+      } else {  // Xception: the same name, a Conv2D of the same filters
+        const int64_t m = l.output[2], cin = l.params / (9 + m), hw = l.output[0] * l.output[1];
+        ASSERT_EQ(l.params, cin * (9 + m)) << l.name;
+        const LayerSummary& c = layer_named(conv, l.name);
+        EXPECT_EQ(c.type, "Conv2D");
+        EXPECT_EQ(c.params, 9 * cin * m) << c.name;
+        EXPECT_EQ(c.macs, 9 * cin * m * hw) << c.name;
+      }
+      ++replaced;
+    }
+    EXPECT_GT(replaced, 5);
+  }
+  // conv-mobilenet is mobilenet built with full convolutions, and mini-mobilenet's twin is
+  // its groups = 1 variant.
+  ModelOptions full, g1;
+  full.separable = false;
+  g1.groups = 1;
+  EXPECT_EQ(summary_of("conv-mobilenet").params_total, summary_of("mobilenet", full).params_total);
+  EXPECT_EQ(summary_of("mini-mobilenet", g1).macs, summary_of("mini-mobilenet", full).macs);
+}
+
+TEST(Models, GroupedBlocksDivideCostByGroupsAndShuffleIsFree) {
+  ModelOptions full;
+  full.groups = 1;
+  const ModelSummary f = summary_of("mini-mobilenet", full);
+  for (int64_t g : {2, 4, 8}) {
+    for (bool shuffle : {false, true}) {
+      SCOPED_TRACE(fmt::format("groups {} shuffle {}", g, shuffle));
+      ModelOptions o;
+      o.groups = g;
+      o.channel_shuffle = shuffle;
+      const ModelSummary s = summary_of("mini-mobilenet", o);
+      int shuffles = 0;
+      for (int n = 1; n <= 7; ++n) {
+        const std::string name = "conv_" + std::to_string(n);
+        EXPECT_EQ(layer_named(s, name).type, "GroupedConv2D");
+        EXPECT_EQ(layer_named(s, name).params * g, layer_named(f, name).params);
+        EXPECT_EQ(layer_named(s, name).macs * g, layer_named(f, name).macs);
+        for (const auto& l : s.layers) shuffles += l.name == name + "_shuffle";
+      }
+      EXPECT_EQ(shuffles, shuffle ? 7 : 0);
+      if (shuffle) {
+        EXPECT_EQ(layer_named(s, "conv_3_shuffle").type, "ChannelShuffle");
+        EXPECT_EQ(layer_named(s, "conv_3_shuffle").params, 0);
+        EXPECT_EQ(layer_named(s, "conv_3_shuffle").macs, 0);
+      }
+      ModelOptions twin = o;
+      twin.channel_shuffle = !shuffle;
+      EXPECT_EQ(s.params_total, summary_of("mini-mobilenet", twin).params_total);
+      EXPECT_EQ(s.macs, summary_of("mini-mobilenet", twin).macs);
+    }
+  }
+}
+
+TEST(Models, ExperimentOptionsOutsideTheirFamilyAreErrors) {
+  auto error_for = [](const std::string& model, ModelOptions o) {
+    try {
+      models::build_model(model, o);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  ModelOptions grouped;
+  grouped.groups = 4;
+  // groups has one meaning, the group count of the convolutions a model groups: MobileNet
+  // v1's blocks and ShuffleNet v1's 1x1 convolutions take it, other models refuse it.
+  EXPECT_NE(error_for("mini-xception", grouped).find("groups applies to MobileNet v1"),
+            std::string::npos);
+  EXPECT_NE(error_for("mini-mobilenet-v2", grouped).find("groups applies"), std::string::npos);
+  EXPECT_EQ(error_for("mini-shufflenet", grouped), "");
+  ModelOptions shuffled_shufflenet = grouped;
+  shuffled_shufflenet.channel_shuffle = true;
+  EXPECT_NE(error_for("mini-shufflenet", shuffled_shufflenet).find("always shuffles"),
+            std::string::npos);
+  EXPECT_NE(error_for("conv-mobilenet", grouped).find("1 group"), std::string::npos);
+  ModelOptions shuffle_alone;
+  shuffle_alone.channel_shuffle = true;
+  EXPECT_NE(error_for("mini-mobilenet", shuffle_alone).find("groups >= 2"), std::string::npos);
+  ModelOptions full;
+  full.separable = false;
+  for (const char* model : {"mini-inception", "mini-shufflenet", "mini-mobilenet-v2"})
+    EXPECT_NE(error_for(model, full).find("separable = false"), std::string::npos) << model;
+  ModelOptions odd;
+  odd.groups = 3;  // 32 stem channels do not split into 3 groups
+  EXPECT_NE(error_for("mini-mobilenet", odd).find("conv_1"), std::string::npos)
+      << error_for("mini-mobilenet", odd);
+}

@@ -36,7 +36,13 @@ struct ZooOptions {
   int middle_repeats = -1;              // Xception middle-flow blocks
   float dropout = -1.f;                 // before the classifier
   std::string inception_module = "v3";  // mini-inception: v3|simplified|extreme
-  int64_t groups = 0;                   // shufflenet: groups of the 1x1 convolutions (0: 3)
+  bool separable = true;  // false: full 3x3 convolutions in place of the depthwise separable
+                          // ones (xception, mini-xception, MobileNet v1)
+  // Groups of the convolutions a model groups (0: the model's default): ShuffleNet v1's
+  // 1x1 convolutions (default 3); MobileNet v1's blocks become one 3x3 convolution of this
+  // many groups each (1: full; default: depthwise separable). Other models refuse it.
+  int64_t groups = 0;
+  bool channel_shuffle = false;  // MobileNet v1 with groups >= 2: shuffle after each block
   uint64_t seed = 0;                    // weight initialization
 };
 

@@ -28,7 +28,8 @@ struct PlotOptions {
 };
 
 // The script plot_metrics runs. Throws xcept::Error naming the file and line of a
-// metrics line that is not a JSON object with "epoch".
+// metrics line that is not a JSON object with an integer "epoch", or whose epochs do not
+// run 1, 2, 3, ... (numbers a line lacks are left out of the curves).
 XCEPT_API std::string metrics_plot_script(const std::vector<std::string>& metrics_files,
                                           const std::string& out, const PlotOptions& options = {});
 

@@ -38,6 +38,11 @@ struct TrainOptions {
   std::string out_dir = "runs/default";
   bool resume = false;                // continue from out_dir/last.ckpt
   int64_t limit_train = 0, limit_test = 0;  // first N images only (0: all)
+  // Knowledge distillation from this checkpoint (empty: none): Hinton's loss,
+  // (1 - alpha) CE + alpha T^2 KL(teacher/T || student/T).
+  std::string teacher;
+  float distill_temperature = 4;
+  float distill_alpha = 0.9f;
 };
 
 struct BatchProgress {

@@ -29,17 +29,6 @@ void read_roofline(MeasuredCost& c, const Roofline& r) {
   c.fraction_of_bound = bound > 0 ? c.gflops / bound : 0;
 }
 
-std::vector<Tensor> random_inputs(const Program& p) {
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  std::vector<Tensor> xs;
-  for (ValueId v : p.inputs()) {
-    Tensor& x = xs.emplace_back(p.value(v).dims);
-    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
-  }
-  return xs;
-}
-
 // Each step of `ex`, timed on random inputs.
 std::vector<MeasuredCost> measure_steps(Executor& ex, const MeasureOptions& o, const Roofline& r,
                                         double* total_ms = nullptr) {

@@ -92,14 +92,8 @@ void prepend_normalization(Program& p, const Normalization& n, Layout layout) {
     scale[int64_t(c)] = 1.f / n.std[c];
     shift[int64_t(c)] = -n.mean[c] / n.std[c];
   }
-  const ValueId y = p.add_step("input_normalization",
-                               std::make_unique<ChannelAffineOp>(std::move(scale), std::move(shift), axis),
-                               {x});
-  // Move the new (last) step to the front and point every other reader of x at y.
-  std::rotate(p.steps().begin(), p.steps().end() - 1, p.steps().end());
-  for (size_t s = 1; s < p.steps().size(); ++s)
-    for (ValueId& v : p.steps()[s].inputs)
-      if (v == x) v = y;
+  p.prepend_input_step("input_normalization",
+                       std::make_unique<ChannelAffineOp>(std::move(scale), std::move(shift), axis));
 }
 
 }  // namespace

@@ -2,26 +2,18 @@
 // child process whose error output becomes the exception's message.
 #include "xcept/plot.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
-
-extern char** environ;
+#include "io/atomic_file.h"
+#include "io/gnuplot.h"
+#include "train/metrics_log.h"
 
 namespace xcept {
-
-PlotterMissing::~PlotterMissing() = default;
 
 namespace fs = std::filesystem;
 
@@ -32,24 +24,11 @@ struct Curve {
   std::vector<std::array<double, 5>> rows;  // epoch, train/test loss, train/test accuracy
 };
 
-Curve read_metrics(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("{}: cannot open the metrics log", path);
+Curve read_curve(const std::string& path) {
   Curve c;
-  int line_no = 0;
-  for (std::string line; std::getline(in, line);) {
-    ++line_no;
-    if (line.empty()) continue;
-    const auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("epoch"))
-      fail("{}:{}: not a metrics line (a JSON object with \"epoch\")", path, line_no);
-    auto num = [&](const char* key) {
-      const auto it = j.find(key);
-      return it != j.end() && it->is_number() ? it->get<double>() : NAN;
-    };
-    c.rows.push_back({num("epoch"), num("train_loss"), num("test_loss"), num("train_accuracy"),
-                      num("test_accuracy")});
-  }
+  for (const EpochResult& e : read_metrics(path))
+    c.rows.push_back(
+        {double(e.epoch), e.train_loss, e.test_loss, e.train_accuracy, e.test_accuracy});
   return c;
 }
 
@@ -63,13 +42,6 @@ std::string quoted(const std::string& s) {
   return r + "\"";
 }
 
-// A path in gnuplot's single quotes, where '' is a quote.
-std::string single_quoted(const std::string& s) {
-  std::string r = "'";
-  for (char ch : s) r += ch == '\'' ? std::string("''") : std::string(1, ch);
-  return r + "'";
-}
-
 std::string terminal_for(const std::string& out) {
   const std::string ext = fs::path(out).extension().string();
   if (ext == ".png") return "pngcairo size 1200,480 font \",10\" noenhanced";
@@ -78,37 +50,6 @@ std::string terminal_for(const std::string& out) {
 }
 
 fs::path script_path(const std::string& out) { return fs::path(out).replace_extension(".gp"); }
-
-// Runs `argv`, returns its exit status and what it wrote to stderr.
-int run_child(const std::vector<std::string>& args, std::string& err) {
-  int fds[2];
-  if (pipe(fds) != 0) fail("plot: cannot create a pipe: {}", std::strerror(errno));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-  posix_spawn_file_actions_addclose(&fa, fds[0]);
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(fds[1]);
-  if (rc != 0) {
-    close(fds[0]);
-    throw PlotterMissing(fmt::format("cannot run {} ({}); install gnuplot (Debian: gnuplot-nox)",
-                                     args[0], std::strerror(rc)));
-  }
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR);)
-    if (n > 0) err.append(buf, size_t(n));
-  close(fds[0]);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 }  // namespace
 
@@ -120,7 +61,7 @@ std::string metrics_plot_script(const std::vector<std::string>& files, const std
   std::vector<Curve> curves;
   std::string names;
   for (size_t i = 0; i < files.size(); ++i) {
-    Curve c = read_metrics(files[i]);
+    Curve c = read_curve(files[i]);
     const fs::path dir = fs::path(files[i]).parent_path();
     c.label = !o.labels.empty() ? o.labels[i]
               : dir.empty()     ? fs::path(files[i]).stem().string()
@@ -137,7 +78,7 @@ std::string metrics_plot_script(const std::vector<std::string>& files, const std
       s += fmt::format("{} {} {} {} {}\n", r[0], r[1], r[2], r[3], r[4]);
     s += "EOD\n";
   }
-  s += fmt::format("if (!exists(\"out\")) out = {}\n", single_quoted(out));
+  s += fmt::format("if (!exists(\"out\")) out = {}\n", gnuplot_quote(out));
   s += fmt::format("set terminal {}\nset output out\n", terminal_for(out));
   s += fmt::format("set multiplot layout 1,2 title {}\n", quoted(o.title.empty() ? names : o.title));
   size_t epochs = 0;
@@ -167,23 +108,17 @@ void plot_metrics(const std::vector<std::string>& files, const std::string& out,
                   const PlotOptions& o) {
   const std::string script = metrics_plot_script(files, out, o);
   const std::string gp = script_path(out).string();
+  write_file_atomic(gp, script);
   const std::string tmp = fmt::format("{}.tmp.{}", out, getpid());
-  {
-    const std::string gp_tmp = gp + ".tmp";
-    std::ofstream f(gp_tmp, std::ios::trunc);
-    f << script;
-    if (!f.flush()) fail("{}: cannot write the plot script", gp_tmp);
-    f.close();
-    fs::rename(gp_tmp, gp);
+  try {
+    run_gnuplot(o.gnuplot, gp, {"out=" + gnuplot_quote(tmp)});
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw;
   }
-  std::string err;
-  const int status = run_child({o.gnuplot, "-e", "out=" + single_quoted(tmp), gp}, err);
   std::error_code ec;
-  if (status != 0) {
-    fs::remove(tmp, ec);
-    fail("{} failed on {} (exit status {}): {}", o.gnuplot, gp, status, err);
-  }
-  fs::rename(tmp, out, ec);
+  std::filesystem::rename(tmp, out, ec);
   if (ec) fail("{}: cannot rename the picture into place: {}", out, ec.message());
 }
 

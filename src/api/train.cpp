@@ -32,6 +32,7 @@ TrainConfig to_config(const TrainOptions& o) {
   c.resume = o.resume;
   c.limit_train = o.limit_train;
   c.limit_test = o.limit_test;
+  c.distill = {o.teacher, o.distill_temperature, o.distill_alpha};
   return c;
 }
 

@@ -17,7 +17,9 @@ models::ModelOptions to_model_options(const ZooOptions& z) {
   o.middle_repeats = z.middle_repeats;
   o.dropout = z.dropout;
   o.inception_module = z.inception_module;
+  o.separable = z.separable;
   o.groups = z.groups;
+  o.channel_shuffle = z.channel_shuffle;
   o.seed = z.seed;
   return o;
 }

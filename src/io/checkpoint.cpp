@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace xcept {
 
@@ -95,15 +96,8 @@ class FdWriter {
  private:
   static constexpr size_t kBuf = size_t{1} << 20;
   void raw(const char* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0)
-        fail("{}: cannot write checkpoint: {}", path_, w < 0 ? sys_error() : "no progress");
-      p += w;
-      n -= size_t(w);
-      written_ += uint64_t(w);
-    }
+    write_all(fd_, p, n, path_);
+    written_ += n;
   }
   int fd_;
   const std::string& path_;
@@ -123,20 +117,6 @@ void put_section(FdWriter& out, const std::vector<TensorView>& section) {
   }
 }
 
-// Makes the rename durable. Some file systems cannot fsync a directory (EINVAL): the file
-// itself is already on disk then, so that is not an error.
-void fsync_parent_dir(const std::string& path) {
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    fail("{}: written, but its directory cannot be opened to sync: {}", path, sys_error());
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0 && err != EINVAL && err != EROFS)
-    fail("{}: written, but syncing its directory failed: {}", path, std::strerror(err));
-}
-
 void write_views(const std::string& path, const CheckpointMeta& meta,
                  const std::vector<TensorView>& params, const std::vector<TensorView>& optim) {
   std::string json;
@@ -148,10 +128,7 @@ void write_views(const std::string& path, const CheckpointMeta& meta,
   const uint64_t total = kHeaderBytes + 8 + json.size() + check_section(params, "parameter", path) +
                          check_section(optim, "optimizer state", path) + 4;
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("{}: cannot create temporary file {}: {}", path, tmp, sys_error());
-  try {
+  write_file_atomic(path, [&](int fd) {
     FdWriter out(fd, path);
     out.put(kMagic, 8);
     out.u32(kCheckpointVersion);
@@ -166,18 +143,7 @@ void write_views(const std::string& path, const CheckpointMeta& meta,
     out.flush();
     if (out.written() != total)
       fail("{}: internal error: wrote {} bytes, expected {}", path, out.written(), total);
-    if (::fsync(fd) != 0) fail("{}: cannot sync checkpoint to disk: {}", path, sys_error());
-    int rc = ::close(fd);
-    fd = -1;
-    if (rc != 0) fail("{}: cannot close checkpoint: {}", path, sys_error());
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      fail("{}: cannot replace it with the new checkpoint: {}", path, sys_error());
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  fsync_parent_dir(path);
+  });
 }
 
 // ---- reading

@@ -40,6 +40,8 @@ NodeId conv_bn_act(Graph& g, NodeId x, const std::string& name, const ConvParams
 
 NodeId sepconv(Graph& g, NodeId x, const std::string& name, int64_t filters,
                const SeparableStyle& style, int64_t stride) {
+  if (!style.separable)
+    return g.add<Conv2dLayer>({x}, name, conv_params(filters, 3, stride, Padding::same()), false);
   SeparableConv2dOptions o;
   o.out_channels = filters;
   o.window = ConvWindow::square(3, stride, Padding::same());

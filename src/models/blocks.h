@@ -28,9 +28,11 @@ NodeId activation(Graph& g, NodeId x, const std::string& name, Activation act);
 struct SeparableStyle {
   SeparableOrder order = SeparableOrder::depthwise_pointwise;
   Activation mid_activation = Activation::none;
+  bool separable = true;  // false: a full 3x3 convolution instead (ModelOptions::separable)
 };
 
-// 3x3 'same' separable convolution without bias, as Xception uses it.
+// 3x3 'same' separable convolution without bias, as Xception uses it (or, in a model
+// built with separable = false, a full 3x3 convolution of the same name and filters).
 NodeId sepconv(Graph& g, NodeId x, const std::string& name, int64_t filters,
                const SeparableStyle& style, int64_t stride = 1);
 

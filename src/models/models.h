@@ -18,6 +18,7 @@
 // Every model outputs logits (no softmax layer): the loss and the evaluator apply it.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,23 @@ struct ModelOptions {
   int middle_repeats = -1;                        // -1: default (8, or 2 for mini)
   float dropout = -1.f;                           // -1: the model's default
   std::string inception_module = "v3";            // mini-inception: v3|simplified|extreme
-  int64_t groups = 0;                             // shufflenet: 1x1 groups (0: 3)
+  // false: a full 3x3 convolution in place of every depthwise separable one (xception,
+  // mini-xception, mobilenet, mini-mobilenet; conv-mobilenet is mobilenet built so).
+  bool separable = true;
+  // Groups of the convolutions a model groups; 0: the model's default. One option for the
+  // two families that group (build_model rejects it elsewhere):
+  //   shufflenet, mini-shufflenet: the grouped 1x1 convolutions (1, 2, 3, 4 or 8; 0: 3);
+  //   mobilenet, conv-mobilenet, mini-mobilenet: the 3x3 convolution of every block, which
+  //     then replaces the depthwise separable pair (1: the full convolution, as separable =
+  //     false; 0: stays depthwise, i.e. as many groups as channels, then pointwise).
+  int64_t groups = 0;
+  // MobileNet family with groups >= 2: ShuffleNet's channel shuffle after every grouped
+  // block (without it, a stack of grouped convolutions is `groups` separate narrow
+  // networks up to the classifier). ShuffleNet itself always shuffles.
+  bool channel_shuffle = false;
+  // Output channels by layer name, replacing the architecture's (models/widths.h):
+  // what structured pruning kept. Empty: the architecture as designed.
+  std::map<std::string, int64_t> widths{};
   uint64_t seed = 0;                              // weight initialization
 };
 

@@ -1,5 +1,8 @@
+#include <algorithm>
+
 #include "core/error.h"
 #include "models/models.h"
+#include "models/widths.h"
 
 namespace xcept::models {
 
@@ -31,12 +34,40 @@ const std::vector<ModelInfo>& model_list() {
   return list;
 }
 
-Graph build_model(const std::string& name, const ModelOptions& o) {
+namespace {
+
+[[noreturn]] void unknown_model(const std::string& name) {
+  std::string known;
+  for (const auto& m : model_list()) known += (known.empty() ? "" : ", ") + m.name;
+  fail("unknown model '{}' (known: {})", name, known);
+}
+
+// The model as its paper and options define it, before any pruned widths.
+Graph build_architecture(const std::string& name, const ModelOptions& o) {
+  const auto& list = model_list();
+  if (std::none_of(list.begin(), list.end(), [&](const ModelInfo& m) { return m.name == name; }))
+    unknown_model(name);
   if (o.alpha <= 0) fail("{}: width multiplier alpha must be positive, got {}", name, o.alpha);
   if (o.classes < 0 || o.input_size < 0 || o.input_channels < 0)
     fail("{}: classes, input size and channels must be positive", name);
-  if (o.groups < 0) fail("{}: groups must be positive, got {}", name, o.groups);
   if (o.dropout >= 1) fail("{}: dropout rate must be below 1, got {}", name, o.dropout);
+  // groups, channel_shuffle and separable = false change what a model is built from, so
+  // a model they do not apply to refuses them rather than ignoring them.
+  const bool mobilenet_v1 = name == "mobilenet" || name == "conv-mobilenet" ||
+                            name == "mini-mobilenet";
+  const bool shufflenet_v1 = name == "shufflenet" || name == "mini-shufflenet";
+  if (o.groups < 0) fail("{}: groups must be >= 0 (0: the model's default), got {}", name, o.groups);
+  if (o.groups != 0 && !mobilenet_v1 && !shufflenet_v1)
+    fail("{}: groups applies to MobileNet v1 (grouped 3x3 blocks) and ShuffleNet v1 (grouped "
+         "1x1 convolutions) only, got groups {}", name, o.groups);
+  if (o.channel_shuffle && !(mobilenet_v1 && o.groups >= 2))
+    fail("{}: channel_shuffle applies to MobileNet v1 with groups >= 2 (ShuffleNet always "
+         "shuffles), got groups {}", name, o.groups);
+  if (!o.separable && !mobilenet_v1 && name != "xception" && name != "mini-xception")
+    fail("{}: separable = false (full convolutions) applies to xception, mini-xception and "
+         "MobileNet v1 only", name);
+  if (!o.separable && o.groups > 1)
+    fail("{}: full convolutions (separable = false) have 1 group, not {}", name, o.groups);
   if (name == "xception") return build_xception(o);
   if (name == "mobilenet") return build_mobilenet(o, false);
   if (name == "conv-mobilenet") return build_mobilenet(o, true);
@@ -51,9 +82,15 @@ Graph build_model(const std::string& name, const ModelOptions& o) {
     return build_shufflenet_v2(o, name == "mini-shufflenet-v2");
   if (name == "mobilenet-v2" || name == "mini-mobilenet-v2")
     return build_mobilenet_v2(o, name == "mini-mobilenet-v2");
-  std::string known;
-  for (const auto& m : model_list()) known += (known.empty() ? "" : ", ") + m.name;
-  fail("unknown model '{}' (known: {})", name, known);
+  unknown_model(name);
+}
+
+}  // namespace
+
+Graph build_model(const std::string& name, const ModelOptions& o) {
+  Graph g = build_architecture(name, o);
+  if (o.widths.empty()) return g;
+  return with_widths(g, o.widths, o.seed);
 }
 
 }  // namespace xcept::models

@@ -11,7 +11,9 @@
 
 namespace xcept::models {
 
-SeparableStyle separable_style(const ModelOptions& o) { return {o.order, o.mid_activation}; }
+SeparableStyle separable_style(const ModelOptions& o) {
+  return {o.order, o.mid_activation, o.separable};
+}
 
 NodeId xception_downsample_block(Graph& g, NodeId x, const std::string& prefix, int64_t f1,
                                  int64_t f2, bool relu_first, const ModelOptions& o) {

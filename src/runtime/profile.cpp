@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "core/clock.h"
@@ -13,11 +14,21 @@
 
 namespace xcept {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+std::vector<Tensor> random_inputs(const std::vector<Dims>& dims, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  std::vector<Tensor> xs;
+  for (const Dims& d : dims) {
+    Tensor& x = xs.emplace_back(d);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+  }
+  return xs;
+}
+
+std::vector<Tensor> random_inputs(const Program& p, uint32_t seed) {
+  std::vector<Dims> dims;
+  for (ValueId v : p.inputs()) dims.push_back(p.value(v).dims);
+  return random_inputs(dims, seed);
 }
 
 ProgramTiming time_program(Executor& ex, const std::vector<const Tensor*>& inputs, int warmup,

@@ -7,17 +7,21 @@
 #include <string>
 #include <vector>
 
+#include "core/stats.h"  // median
 #include "runtime/executor.h"
 
 namespace xcept {
-
-double median(std::vector<double> v);
 
 struct ProgramTiming {
   std::vector<double> run_ms;   // each timed run, whole program
   std::vector<double> step_ms;  // median per step
   double median_ms = 0;
 };
+
+// Uniform [0, 1) values for every input of `p`, from `seed`: what benchmarks time on.
+std::vector<Tensor> random_inputs(const Program& p, uint32_t seed = 1);
+// The same for inputs of these dims (an int8 program calibrates on them before it exists).
+std::vector<Tensor> random_inputs(const std::vector<Dims>& dims, uint32_t seed = 1);
 
 // `warmup` untimed runs, then `repeats` profiled ones on `inputs`.
 ProgramTiming time_program(Executor& ex, const std::vector<const Tensor*>& inputs, int warmup,

@@ -1,5 +1,6 @@
 #include "runtime/program.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/error.h"
@@ -45,6 +46,20 @@ ValueId Program::add_step(std::string name, std::unique_ptr<Op> op, std::vector<
   const ValueId id = static_cast<ValueId>(values_.size()) - 1;
   steps_.push_back(Step{std::move(name), std::move(op), std::move(inputs), id});
   return id;
+}
+
+ValueId Program::prepend_input_step(std::string name, std::unique_ptr<Op> op) {
+  if (inputs_.size() != 1)
+    fail("{}: a step before the input needs a program with one input, not {}", name,
+         inputs_.size());
+  const ValueId x = inputs_[0];
+  const ValueId y = add_step(std::move(name), std::move(op), {x});
+  // Move the new (last) step to the front and point every other reader of x at y.
+  std::rotate(steps_.begin(), steps_.end() - 1, steps_.end());
+  for (size_t s = 1; s < steps_.size(); ++s)
+    for (ValueId& v : steps_[s].inputs)
+      if (v == x) v = y;
+  return y;
 }
 
 void Program::mark_output(ValueId v) {

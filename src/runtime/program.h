@@ -53,6 +53,9 @@ class Program {
   // op->output_dims() gives and named `name`. Returns the output value.
   ValueId add_step(std::string name, std::unique_ptr<Op> op, std::vector<ValueId> inputs);
   void mark_output(ValueId v);
+  // Puts a step reading the program's only input before every other step and points
+  // their reads of that input at its output (an input normalization). Returns the output.
+  ValueId prepend_input_step(std::string name, std::unique_ptr<Op> op);
 
   const std::vector<Value>& values() const { return values_; }
   std::vector<Value>& values() { return values_; }

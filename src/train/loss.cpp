@@ -32,36 +32,39 @@ double softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> labe
   const double s = label_smoothing;
   const double off = s / double(classes);  // target of every class but the label's, and
   const double on = 1.0 - s + off;         // of the label's
-  std::vector<double> z(static_cast<size_t>(classes));
+  std::vector<double> lp(static_cast<size_t>(classes));
   double total = 0;
   for (int64_t b = 0; b < batch; ++b) {
-    const float* row = logits.data() + b * classes;
-    double mx = row[0];
-    for (int64_t k = 1; k < classes; ++k) mx = std::max(mx, double(row[k]));
-    // log softmax_k = (x_k - max) - log(sum exp(x_j - max)): every exponent <= 0, so no
-    // overflow, and the largest term is exactly 1, so the log never sees 0.
-    double sum = 0;
-    for (int64_t k = 0; k < classes; ++k) {
-      z[k] = double(row[k]) - mx;
-      sum += std::exp(z[k]);
-    }
-    const double log_sum = std::log(sum);
+    log_softmax(logits.data() + b * classes, classes, 1.0, lp.data());
     const int32_t label = labels[b];
     double loss = 0;
     for (int64_t k = 0; k < classes; ++k) {
       const double t = k == label ? on : off;
-      if (t != 0) loss -= t * (z[k] - log_sum);
+      if (t != 0) loss -= t * lp[k];
     }
     total += loss;
     if (dlogits) {
       float* g = dlogits->data() + b * classes;
       for (int64_t k = 0; k < classes; ++k) {
         const double t = k == label ? on : off;
-        g[k] = float((std::exp(z[k] - log_sum) - t) / double(batch));
+        g[k] = float((std::exp(lp[k]) - t) / double(batch));
       }
     }
   }
   return batch ? total / double(batch) : 0.0;
+}
+
+void log_softmax(const float* row, int64_t classes, double temperature, double* out) {
+  double mx = row[0];
+  for (int64_t k = 1; k < classes; ++k) mx = std::max(mx, double(row[k]));
+  // log softmax_k = (x_k - max)/T - log(sum exp((x_j - max)/T)): every exponent <= 0.
+  double sum = 0;
+  for (int64_t k = 0; k < classes; ++k) {
+    out[k] = (double(row[k]) - mx) / temperature;
+    sum += std::exp(out[k]);
+  }
+  const double log_sum = std::log(sum);
+  for (int64_t k = 0; k < classes; ++k) out[k] -= log_sum;
 }
 
 int64_t count_top1_correct(const Tensor& logits, std::span<const int32_t> labels) {

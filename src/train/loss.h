@@ -17,6 +17,10 @@ namespace xcept {
 double softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> labels, Tensor* dlogits,
                              float label_smoothing = 0.f);
 
+// log softmax(row / temperature) into out[0..classes), in double, with the row max
+// subtracted first (no overflow; the largest term is exactly 1, so the log never sees 0).
+void log_softmax(const float* row, int64_t classes, double temperature, double* out);
+
 // How many rows have their largest logit (the first, on ties) at the label's index.
 int64_t count_top1_correct(const Tensor& logits, std::span<const int32_t> labels);
 

@@ -15,7 +15,10 @@ nlohmann::json model_options_to_json(const models::ModelOptions& o) {
           {"middle_repeats", o.middle_repeats},
           {"dropout", o.dropout},
           {"inception_module", o.inception_module},
+          {"separable", o.separable},
           {"groups", o.groups},
+          {"widths", o.widths},
+          {"channel_shuffle", o.channel_shuffle},
           {"seed", o.seed}};
 }
 
@@ -27,16 +30,22 @@ models::ModelOptions model_options_from_json(const nlohmann::json& j) {
     o.input_channels = j.at("input_channels").get<int64_t>();
     o.alpha = j.at("alpha").get<double>();
     o.mid_activation = parse_activation(j.at("mid_activation").get<std::string>());
-    std::string order = j.at("order").get<std::string>();
-    o.order = order == separable_order_name(SeparableOrder::pointwise_depthwise)
-                  ? SeparableOrder::pointwise_depthwise
-                  : SeparableOrder::depthwise_pointwise;
+    const std::string order = j.at("order").get<std::string>();
+    if (order == separable_order_name(SeparableOrder::pointwise_depthwise))
+      o.order = SeparableOrder::pointwise_depthwise;
+    else if (order != separable_order_name(SeparableOrder::depthwise_pointwise))
+      fail("model config: order must be depthwise_pointwise or pointwise_depthwise, not '{}'",
+           order);
     o.residual = j.at("residual").get<bool>();
     o.middle_repeats = j.at("middle_repeats").get<int>();
     o.dropout = j.at("dropout").get<float>();
     o.inception_module = j.at("inception_module").get<std::string>();
     o.seed = j.at("seed").get<uint64_t>();
-    o.groups = j.value("groups", int64_t{0});  // absent in checkpoints older than it
+    // Added after the first checkpoints were written: absent means the old default.
+    o.groups = j.value("groups", int64_t(0));
+    o.separable = j.value("separable", true);
+    o.channel_shuffle = j.value("channel_shuffle", false);
+    o.widths = j.value("widths", std::map<std::string, int64_t>{});
   } catch (const nlohmann::json::exception& e) {
     fail("model config: {}", e.what());
   }

@@ -4,11 +4,9 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "core/error.h"
 #include "io/checkpoint.h"
@@ -87,23 +85,6 @@ EvalResult evaluate(Graph& g, const Dataset& data, int64_t batch_size, const Nor
   return r;
 }
 
-// The metrics log keeps one JSON line per completed epoch. On resume, lines past the
-// checkpoint's epoch (written after it by the run that died) are dropped.
-void truncate_metrics(const fs::path& path, int64_t epochs_kept) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.value("epoch", int64_t(0)) <= epochs_kept) kept += line + "\n";
-  }
-  in.close();
-  fs::path tmp = path;
-  tmp += ".tmp";
-  std::ofstream(tmp, std::ios::trunc) << kept;
-  fs::rename(tmp, path);
-}
-
 // The running metrics of an epoch, saved with a mid-epoch checkpoint so the resumed
 // epoch reports what the unbroken one would have.
 struct EpochSums {
@@ -152,16 +133,6 @@ class StepCheckpointClock {
   Clock::time_point last_ = Clock::now();
 };
 
-void append_metrics(const fs::path& path, const EpochResult& e) {
-  nlohmann::json j = {{"epoch", e.epoch},           {"train_loss", e.train_loss},
-                      {"train_accuracy", e.train_accuracy}, {"test_loss", e.test_loss},
-                      {"test_accuracy", e.test_accuracy},   {"lr", e.lr},
-                      {"seconds", e.seconds},       {"images_per_s", e.images_per_s}};
-  std::ofstream out(path, std::ios::app);
-  out << j.dump() << "\n";
-  if (!out) fail("cannot append to the metrics log {}", path.string());
-}
-
 }  // namespace
 
 TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, MpiComm* comm) {
@@ -171,6 +142,8 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
   const int rank = comm ? comm->rank() : 0, ranks = comm ? comm->size() : 1;
   const bool lead = rank == 0;  // evaluates, writes and reports
   const TrainCallbacks cb = lead ? callbacks : TrainCallbacks{};
+  if (!config.distill.teacher.empty())
+    check_distill_settings(config.distill.temperature, config.distill.alpha);
   auto note = [&](const std::string& s) {
     if (cb.on_note) cb.on_note(s);
   };
@@ -232,6 +205,8 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
   // as of the epoch's start is saved with each checkpoint.
   std::mt19937_64 run_rng(config.seed ^ 0x5851f42d4c957f2dull);
   TrainResult result;
+  result.train_images = train_data.size();
+  result.test_images = test_data.size();
   double best = -1;
   EpochSums resumed_sums;
 
@@ -254,13 +229,23 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
       resumed_sums = EpochSums::from_json(ck.meta.extra.value("epoch_sums", nlohmann::json()));
     }
     best = ck.meta.best_metric.value_or(-1);
-    if (lead) truncate_metrics(out / kMetricsLog, ck.meta.epoch);
+    if (lead) truncate_metrics((out / kMetricsLog).string(), ck.meta.epoch);
     note(result.start_batch > 0
              ? fmt::format("resumed from {} at epoch {}, batch {}", last.string(),
                            ck.meta.epoch + 1, result.start_batch)
              : fmt::format("resumed from {} after epoch {}", last.string(), ck.meta.epoch));
   } else {
-    if (config.normalize) channel_mean_std(train_data.images, norm.mean, norm.std);
+    if (!config.init_from.empty()) {  // fine-tuning: its weights, and the inputs they expect
+      const Checkpoint init = read_checkpoint(config.init_from);
+      if (init.meta.model != config.model)
+        fail("init_from: {} holds a {} model, not {}", config.init_from, init.meta.model,
+             config.model);
+      load_params(init.params, graph.params(), config.init_from);
+      norm = checkpoint_normalization(init.meta, config.init_from);
+      note(fmt::format("starting from the weights of {}", config.init_from));
+    } else if (config.normalize) {
+      channel_mean_std(train_data.images, norm.mean, norm.std);
+    }
     if (lead) fs::remove(out / kMetricsLog, ec);
   }
   // Every rank starts from rank 0's weights (and optimizer state, when resumed).
@@ -299,6 +284,16 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
                 {"epochs", config.epochs},
                 {"lr", schedule.base_lr},
                 {"schedule", to_string(schedule.kind)}};
+  std::optional<Teacher> teacher;
+  if (!config.distill.teacher.empty()) {
+    teacher.emplace(config.distill.teacher, graph.node_dims(0), model_options.classes, norm);
+    meta.extra["distill"] = {{"teacher", config.distill.teacher},
+                             {"temperature", config.distill.temperature},
+                             {"alpha", config.distill.alpha}};
+    note(fmt::format("distilling from {} ({}), temperature {}, alpha {}", config.distill.teacher,
+                     teacher->model(), config.distill.temperature, config.distill.alpha));
+  }
+
   // The position a checkpoint records: `epochs_done` whole epochs and `batch` batches of
   // the next (with its running sums), and the run generator as of that epoch's start.
   auto position = [&](int64_t epochs_done, int64_t batch, const EpochSums& sums,
@@ -340,8 +335,19 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
       StepResult step;
       const int64_t n = int64_t(batch->labels.size());
       try {
-        step = train_step(graph, *optimizer, batch->images, batch->labels, lr,
-                          config.label_smoothing, dlogits, dp.get(), batch->global_size);
+        if (teacher) {
+          const Tensor soft = teacher->logits(batch->images);
+          auto loss = [&](const Tensor& logits, Tensor& d) {
+            return distillation_loss(logits, soft, batch->labels, config.distill.temperature,
+                                     config.distill.alpha, &d, config.label_smoothing)
+                .total;
+          };
+          step = train_step(graph, *optimizer, batch->images, batch->labels, lr, loss, dlogits,
+                            dp.get(), batch->global_size);
+        } else {
+          step = train_step(graph, *optimizer, batch->images, batch->labels, lr,
+                            config.label_smoothing, dlogits, dp.get(), batch->global_size);
+        }
       } catch (const Error& e) {
         fail("epoch {} batch {}: {}. Checkpoints already in {} are intact", epoch + 1, b + 1,
              e.what(), out.string());
@@ -386,12 +392,14 @@ TrainResult train(const TrainConfig& config, const TrainCallbacks& callbacks, Mp
     if (e.best) best = test.accuracy;
 
     position(epoch + 1, 0, sums, rng_state_to_text(run_rng));
-    // best first: if the run dies between the two writes, last.ckpt still points at the
-    // previous position and the resumed run redoes this one, rewriting both.
+    // best.ckpt and the metrics line first, last.ckpt last: if the run dies in between,
+    // last.ckpt still points at the previous position, and the resumed run drops the line
+    // (truncate_metrics) and redoes this epoch, rewriting all three. (Metrics after
+    // last.ckpt would lose the epoch's line for good when the run died between them.)
     if (e.best) write(kBestCheckpoint);
+    append_metrics((out / kMetricsLog).string(), e);
     write_last();
     step_clock.written();
-    append_metrics(out / kMetricsLog, e);
     result.epochs.push_back(e);
     if (cb.on_epoch) cb.on_epoch(e);
   }

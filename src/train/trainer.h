@@ -19,6 +19,8 @@
 
 #include "models/models.h"
 #include "train/augment.h"
+#include "train/distill.h"
+#include "train/metrics_log.h"  // EpochResult
 #include "train/mpi_comm.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
@@ -52,6 +54,12 @@ struct TrainConfig {
   // buckets of this many bytes (train/data_parallel.h).
   bool sync_bn = false;
   int64_t bucket_bytes = int64_t{4} << 20;
+  // A teacher checkpoint: knowledge distillation (train/distill.h).
+  DistillOptions distill;
+  // Start from this checkpoint's weights and input normalization instead of a fresh
+  // initialization (fine-tuning; its model must be `model` with `model_options`, and
+  // model_options' classes, input size and channels the data's).
+  std::string init_from;
 };
 
 struct TrainProgress {
@@ -61,15 +69,6 @@ struct TrainProgress {
   double lr = 0;
   double images_per_s = 0;
   double elapsed_s = 0, eta_s = 0;    // this epoch
-};
-
-struct EpochResult {
-  int64_t epoch = 0;  // 1-based: epochs completed
-  double train_loss = 0, train_accuracy = 0;
-  double test_loss = 0, test_accuracy = 0;
-  double lr = 0;  // at the epoch's last step
-  double seconds = 0, images_per_s = 0;
-  bool best = false;  // test accuracy improved: best.ckpt was written
 };
 
 struct TrainCallbacks {
@@ -84,6 +83,7 @@ struct TrainResult {
   int64_t start_epoch = 0;  // > 0 when resumed
   int64_t start_batch = 0;  // > 0 when resumed from a mid-epoch checkpoint
   int64_t checkpoints = 0;  // last.ckpt writes, mid-epoch ones included
+  int64_t train_images = 0, test_images = 0;  // used, after the limits
 };
 
 // With `comm` (an MPI job, train/mpi_comm.h) every rank calls train() with the same

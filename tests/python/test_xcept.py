@@ -57,6 +57,19 @@ def test_train_reports_each_epoch_through_the_callback(trained):
     assert os.path.exists(run["last_checkpoint"]) and os.path.exists(run["metrics"])
 
 
+def test_train_distils_from_a_teacher_checkpoint(trained, tmp_path):
+    run = trained[0]
+    data = os.path.join(os.path.dirname(os.path.dirname(run["last_checkpoint"])), "data")
+    student = xcept.train(model="mini-mobilenet", data=data, epochs=1, alpha=0.25,
+                          batch_size=32, seed=1, out=str(tmp_path / "student"),
+                          limit_train=64, teacher=run["last_checkpoint"],
+                          distill_temperature=2.0, distill_alpha=0.5)
+    assert len(student["epochs"]) == 1
+    with pytest.raises(xcept.Error, match="alpha"):
+        xcept.train(model="mini-mobilenet", data=data, epochs=1, out=str(tmp_path / "bad"),
+                    teacher=run["last_checkpoint"], distill_alpha=1.5)
+
+
 def test_plot_draws_the_run(trained, tmp_path):
     run = trained[0]
     out = str(tmp_path / "curves.svg")
@@ -106,6 +119,11 @@ def test_summary_and_convs_are_the_cli_documents():
     assert xcept.summary("mini-xception", alpha=0.5) == cli_json("summary", "mini-xception", "--alpha", "0.5")
     onnx = os.path.join(BLOCK, "model.onnx")
     assert xcept.summary(onnx) == cli_json("summary", onnx)
+    # The architecture keywords are the flags: groups, channel_shuffle, separable (--full-conv).
+    assert xcept.summary("mini-mobilenet", alpha=0.25, groups=2, channel_shuffle=True) == cli_json(
+        "summary", "mini-mobilenet", "--alpha", "0.25", "--groups", "2", "--channel-shuffle")
+    assert xcept.summary("mini-xception", alpha=0.25, separable=False) == cli_json(
+        "summary", "mini-xception", "--alpha", "0.25", "--full-conv")
     assert xcept.convs(input=(32, 32, 16), out=32, kernel=5, groups=4, stride=2) == cli_json(
         "convs", "--in", "32x32x16", "--out", "32", "--kernel", "5", "--groups", "4", "--stride", "2")
 

@@ -1,16 +1,12 @@
 #include "io/onnx/onnx_export.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <bit>
-#include <cerrno>
 #include <climits>
 #include <cstring>
-#include <filesystem>
 #include <set>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "kernels/conv_shape.h"
 #include "layers/activation.h"
 #include "layers/batch_norm.h"
@@ -353,8 +349,6 @@ void rename_value(onnx::GraphProto* g, const std::string& from, const std::strin
   }
 }
 
-std::string sys_error() { return std::strerror(errno); }
-
 }  // namespace
 
 onnx::ModelProto export_onnx(Graph& graph, const OnnxExportOptions& options) {
@@ -402,36 +396,7 @@ void save_onnx(const onnx::ModelProto& model, const std::string& path) {
   std::string data;
   if (!model.SerializeToString(&data)) fail("{}: the ONNX model cannot be serialized", path);
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("{}: cannot create temporary file {}: {}", path, tmp, sys_error());
-  try {
-    for (size_t done = 0; done < data.size();) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) fail("{}: cannot write {}: {}", path, tmp, sys_error());
-      done += size_t(n);
-    }
-    if (::fsync(fd) != 0) fail("{}: cannot sync the model to disk: {}", path, sys_error());
-    int rc = ::close(fd);
-    fd = -1;
-    if (rc != 0) fail("{}: cannot close {}: {}", path, tmp, sys_error());
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      fail("{}: cannot replace it with the new model: {}", path, sys_error());
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename durable; some file systems cannot fsync a directory (EINVAL, EROFS).
-  std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) fail("{}: written, but its directory cannot be opened to sync: {}", path, sys_error());
-  int rc = ::fsync(dfd);
-  int err = errno;
-  ::close(dfd);
-  if (rc != 0 && err != EINVAL && err != EROFS)
-    fail("{}: written, but syncing its directory failed: {}", path, std::strerror(err));
+  write_file_atomic(path, data);
 }
 
 }  // namespace xcept

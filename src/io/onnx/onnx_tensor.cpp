@@ -1,8 +1,5 @@
 #include "io/onnx/onnx_tensor.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <bit>
 #include <cerrno>
 #include <climits>
@@ -12,6 +9,7 @@
 
 #include "core/checked_math.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/byte_stream.h"
 #include "onnx/onnx_pb.h"
 
@@ -417,33 +415,7 @@ void write_tensor_file(const std::string& path, const Tensor& t, const std::stri
   } else if (!tensor_to_proto(t, name).SerializeToString(&bytes)) {
     fail("{}: cannot serialize tensor {} as a TensorProto", path, dims_to_string(t.dims()));
   }
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("{}: cannot create temporary file {}: {}", path, tmp, std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail("{}: write failed: {}", tmp, std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  const int sync_rc = ::fsync(fd);
-  const int sync_err = errno;
-  if (::close(fd) != 0 || sync_rc != 0) {
-    int err = sync_rc != 0 ? sync_err : errno;
-    ::unlink(tmp.c_str());
-    fail("{}: cannot finish writing: {}", tmp, std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    fail("{}: cannot rename {} into place: {}", path, tmp, std::strerror(err));
-  }
+  write_file_atomic(path, bytes);
 }
 
 }  // namespace xcept
