@@ -163,13 +163,18 @@ void qgemm_blocked(int64_t m, const uint8_t* a, int64_t lda, const QGemmPackedVi
   const int64_t groups = ceil_div(k, uk.group);
   const int64_t a_panel = panel_elems(uk, mr, k) * elem_bytes(uk);
   const int64_t b_panel = panel_elems(uk, nr, k) * elem_bytes(uk);
-  // Work items: a block of mc rows x a group of panels. Enough items for about four per
-  // thread (the pool hands them out as threads come free); each packs its rows of A.
-  const int64_t row_blocks = ceil_div(m, uk.mc);
-  const int64_t per_item = std::clamp<int64_t>(panels * row_blocks / (4 * num_threads()), 1, panels);
+  // Work items: a block of mc rows x a group of panels, about four per thread (the pool
+  // hands them out as threads come free). Each packs its rows of A, so rows are split
+  // first (blocks of fewer rows than the micro-kernel's L2 budget when that makes four
+  // per thread) and panels only when there are too few rows: splitting panels packs the
+  // same rows once per group (MobileNet's 14x14 layers packed A four times that way).
+  const int64_t target = 4 * num_threads();
+  const int64_t mc = std::clamp(ceil_div(ceil_div(m, mr), target) * mr, mr, uk.mc);
+  const int64_t row_blocks = ceil_div(m, mc);
+  const int64_t per_item = std::clamp<int64_t>(panels * row_blocks / target, 1, panels);
   const int64_t col_groups = ceil_div(panels, per_item);
   auto run_item = [&](int64_t item) {
-    const int64_t i0 = item / col_groups * uk.mc, rows = std::min(uk.mc, m - i0);
+    const int64_t i0 = item / col_groups * mc, rows = std::min(mc, m - i0);
     const int64_t p0 = item % col_groups * per_item, p1 = std::min(panels, p0 + per_item);
     int8_t* ap = t_pack_a.get(ceil_div(rows, mr) * a_panel);
     pack_a_block(uk, a + i0 * lda, lda, k, rows, ap);
