@@ -120,7 +120,8 @@ std::vector<Dims> ModelSource::input_dims(int64_t batch) const {
   return r;
 }
 
-Program ModelSource::program(int64_t batch, std::vector<OnnxNodeReport>* report) const {
+Program ModelSource::program(int64_t batch, std::vector<OnnxNodeReport>* report,
+                             OnnxValueRanges* ranges) const {
   if (batch <= 0) fail("{}: batch must be positive, got {}", name, batch);
   if (graph) return lower_graph(*graph, batch);
   std::vector<OnnxInput> in;
@@ -130,6 +131,7 @@ Program ModelSource::program(int64_t batch, std::vector<OnnxNodeReport>* report)
   o.model_name = name;
   o.base_dir = onnx_base_dir;
   o.node_report = report;
+  o.value_ranges = ranges;
   return import_onnx(*onnx, in, o);
 }
 
@@ -179,6 +181,13 @@ QuantizedProgram quantize_source(const ModelSource& source, int64_t batch,
   if (source.quantization)
     return quantize_program(program(), source.quantization->ranges,
                             source.quantization->quantize);
+  if (source.onnx && onnx_has_qdq(*source.onnx)) {
+    OnnxValueRanges by_id;
+    Program p = source.program(batch, nullptr, &by_id);
+    optimize(p, quantization_optimize_options());
+    ActivationRanges ranges = named_ranges(p, by_id);
+    return quantize_program(std::move(p), ranges);
+  }
   if (!calibration)
     fail("{}: no activation ranges to quantize with (run `xcept quantize` on it, or give "
          "calibration data)",

@@ -47,8 +47,10 @@ struct ModelSource {
   Layout layout() const { return graph ? Layout::nhwc : Layout::nchw; }
   // Dims of every input for `batch` images.
   std::vector<Dims> input_dims(int64_t batch) const;
-  // The unoptimized program for `batch` images (ONNX: `report` gets one entry per node).
-  Program program(int64_t batch, std::vector<OnnxNodeReport>* report = nullptr) const;
+  // The unoptimized program for `batch` images (ONNX: `report` gets one entry per node,
+  // `ranges` the encodings of a QDQ model's quantized values).
+  Program program(int64_t batch, std::vector<OnnxNodeReport>* report = nullptr,
+                  OnnxValueRanges* ranges = nullptr) const;
 };
 
 // zoo: the options of a zoo model; onnx_dims: an ONNX file's input dims (empty: as
@@ -70,7 +72,8 @@ Executor compile(const ModelSource& source, int64_t batch, const CompileOptions&
 
 // The int8 form of the program for `batch` images (runtime/quantize.h; no normalization
 // step: inputs are given as the model takes them): with the checkpoint's `xcept
-// quantize` record when the source has one, else with ranges calibrated on
+// quantize` record when the source has one, a QDQ ONNX model's own encodings, else with
+// ranges calibrated on
 // `calibration` (batches of `batch` inputs) by `method`. Throws when it has neither.
 QuantizedProgram quantize_source(const ModelSource& source, int64_t batch,
                                  const CalibrationBatches& calibration = {},

@@ -33,6 +33,8 @@
 
 namespace xcept {
 
+class Program;
+
 inline constexpr int64_t kOnnxExportOpset = 13;
 inline constexpr int64_t kOnnxExportIrVersion = 8;
 
@@ -53,6 +55,19 @@ struct OnnxExportOptions {
 // change afterwards. Graph is non-const only because layers hand out their tensors
 // through non-const accessors.
 onnx::ModelProto export_onnx(Graph& graph, const OnnxExportOptions& options = {});
+
+// An int8 program (runtime/quantize.h) of an xcept network (NHWC values, one input, one
+// output) as a QDQ ONNX model, the format ONNX Runtime's quantizer writes and runs on its
+// int8 kernels: every uint8 value is a QuantizeLinear output with the program's scale and
+// zero point, each int8 step reads DequantizeLinear of its inputs, its weights as int8
+// codes with per-output-channel scales (DequantizeLinear, axis 0 for Conv, 1 for Gemm's
+// [K][M] weight) and its bias as int32 at x_scale * w_scale[o], runs the float operator
+// and its fused activation (Relu, or Clip to the codes' clamp), and quantizes the result.
+// So the model computes what the program computes, up to the rounding of the
+// requantization multiplier. Steps the program runs in float are exported as float
+// operators. NCHW input [batch, C, H, W] and output [batch, N] as export_onnx writes; the
+// batch is symbolic. Throws xcept::Error naming a step with no ONNX form here.
+onnx::ModelProto export_onnx_qdq(const Program& program, const OnnxExportOptions& options = {});
 
 // Serializes `model` to "<path>.tmp.<pid>", fsyncs, and renames it over `path`: a reader
 // sees the old file or the new one. Throws xcept::Error naming `path` on any failure (an

@@ -206,6 +206,7 @@ ValueId Importer::get(Val& v, Layout l) {
     want = program.add_step(fmt::format("{}/{}", v.name, l == Layout::nchw ? "to_nchw" : "to_nhwc"),
                             std::make_unique<TransposeOp>(l == Layout::nchw ? kToNchw : kToNhwc),
                             {other});
+    record_range(v);
     return want;
   }
   if (!v.constant) fail("{}: internal error: value '{}' has no data", where(), v.name);
@@ -215,6 +216,12 @@ ValueId Importer::get(Val& v, Layout l) {
   want = program.add_constant(l == Layout::nchw ? nm : nm + "/nhwc",
                               l == Layout::nchw ? v.constant->f32 : permute(v.constant->f32, kToNhwc));
   return want;
+}
+
+void Importer::record_range(const Val& v) {
+  if (!v.range || !options_.value_ranges) return;
+  for (ValueId id : {v.nchw, v.nhwc})
+    if (id >= 0) (*options_.value_ranges)[id] = *v.range;
 }
 
 HostTensor Importer::fold(Op& op, const std::vector<Val*>& ins) {
@@ -413,6 +420,11 @@ Program Importer::run() {
 
 Program import_onnx(const onnx::ModelProto& model, const std::vector<OnnxInput>& inputs,
                     const OnnxImportOptions& options) {
+  if (onnx_has_qoperators(model)) {
+    const onnx::ModelProto qdq = qoperators_as_qdq(model, options.model_name);
+    onnx_import::Importer im(qdq, inputs, options);
+    return im.run();
+  }
   onnx_import::Importer im(model, inputs, options);
   return im.run();
 }

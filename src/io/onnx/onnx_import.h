@@ -23,6 +23,7 @@
 #include "io/onnx/onnx_tensor.h"
 #include "io/onnx/onnx_fwd.h"
 #include "runtime/program.h"
+#include "runtime/quantize.h"
 
 namespace xcept {
 
@@ -49,10 +50,16 @@ struct OnnxNodeReport {
   bool folded = false;  // its output was computed at import time (shape arithmetic)
 };
 
+// The real range of each program value a QDQ model quantizes (QuantizeLinear's scale and
+// zero point, over the codes of its type), by value id: ids survive optimize(), names
+// are read after it (quantize_onnx_ranges).
+using OnnxValueRanges = std::map<ValueId, ActivationRange>;
+
 struct OnnxImportOptions {
   std::string model_name = "model";  // starts error messages (usually the path)
   std::string base_dir;              // for external data; empty refuses it
   std::vector<OnnxNodeReport>* node_report = nullptr;  // when set: one entry per node imported
+  OnnxValueRanges* value_ranges = nullptr;  // when set: filled from QuantizeLinear nodes
 };
 
 // The program's inputs are the float graph inputs (in graph order, NCHW as ONNX gives
@@ -76,6 +83,20 @@ std::vector<std::string> onnx_graph_output_names(const onnx::ModelProto& model);
 // the first: its dims must then be given.
 std::vector<Dims> onnx_declared_input_dims(const onnx::ModelProto& model, int64_t batch,
                                            const std::string& model_name);
+
+// Whether the model quantizes activations (has a QuantizeLinear node): a QDQ model,
+// whose program runs in float with the quantization steps as identities, and whose
+// int8 program takes its encodings from those nodes.
+bool onnx_has_qdq(const onnx::ModelProto& model);
+
+// QOperator models (QLinearConv, QLinearMatMul) rewritten as QDQ, which import_onnx
+// reads: each node becomes DequantizeLinear of its operands, the float operator and
+// QuantizeLinear of its result (import_onnx does this itself when it meets them).
+bool onnx_has_qoperators(const onnx::ModelProto& model);
+onnx::ModelProto qoperators_as_qdq(const onnx::ModelProto& model, const std::string& model_name);
+
+// The ranges by value name of `program` (imported with value_ranges, then optimized).
+ActivationRanges named_ranges(const Program& program, const OnnxValueRanges& ranges);
 
 // The value of metadata_props `key`, or "" when the model has none.
 std::string onnx_metadata(const onnx::ModelProto& model, const std::string& key);

@@ -191,7 +191,7 @@ bool import_extra_node(Importer& im, const onnx::NodeProto& node) {
       {"LayerNormalization", layer_norm}, {"Size", size_node}, {"Equal", equal_where},
       {"Where", equal_where}, {"Range", range}};
   auto it = handlers.find(node.op_type());
-  if (it == handlers.end()) return false;
+  if (it == handlers.end()) return import_quant_node(im, node);
   it->second(im);
   return true;
 }

@@ -25,6 +25,9 @@ struct Val {
   Dims dims;
   std::optional<HostTensor> constant;  // known at import time
   ValueId nchw = -1, nhwc = -1;          // runtime program values (either or both)
+  // A QDQ model's encoding of this value (QuantizeLinear): recorded for every program
+  // value that holds it, layout copies included.
+  std::optional<ActivationRange> range;
   bool pure_constant() const { return constant && nchw < 0 && nhwc < 0; }
   bool runtime() const { return nchw >= 0 || nhwc >= 0; }
   bool is_nhwc() const { return nhwc >= 0 && nchw < 0; }  // prefers NHWC
@@ -77,8 +80,11 @@ class Importer {
   Val constant(HostTensor t) const;
 
   Program program;
+  // Records v's range (when it has one) for each program value holding it.
+  void record_range(const Val& v);
   std::string step_name() const;
   const OnnxImportOptions& options() const { return options_; }
+  const onnx::ModelProto& model() const { return model_; }
 
  private:
   const onnx::ModelProto& model_;
@@ -91,6 +97,7 @@ class Importer {
 // Dispatches one node to its handler; false if the op type is unknown.
 bool import_node(Importer& im, const onnx::NodeProto& node);
 bool import_extra_node(Importer& im, const onnx::NodeProto& node);  // onnx_import_extra.cpp
+bool import_quant_node(Importer& im, const onnx::NodeProto& node);  // onnx_import_quant.cpp
 void import_conv_family(Importer& im);                              // onnx_import_conv.cpp
 void import_dense_family(Importer& im);
 

@@ -207,7 +207,9 @@ HostTensor tensor_from_proto(const onnx::TensorProto& t, std::string_view contex
       for (int64_t i = 0; i < numel; ++i)
         out[i] = static_cast<float>(t.double_data(static_cast<int>(i)));
     }
-    return HostTensor::from_f32(std::move(out));
+    HostTensor h = HostTensor::from_f32(std::move(out));
+    h.onnx_type = type;
+    return h;
   }
 
   std::vector<int64_t> v(static_cast<size_t>(numel));
@@ -224,7 +226,9 @@ HostTensor tensor_from_proto(const onnx::TensorProto& t, std::string_view contex
     check_count(t.int32_data(), numel, "int32_data", context, dims);
     for (int64_t i = 0; i < numel; ++i) v[i] = t.int32_data(static_cast<int>(i));
   }
-  return HostTensor::from_i64(std::move(dims), std::move(v));
+  HostTensor h = HostTensor::from_i64(std::move(dims), std::move(v));
+  h.onnx_type = type;
+  return h;
 }
 
 onnx::TensorProto tensor_to_proto(const Tensor& t, const std::string& name) {

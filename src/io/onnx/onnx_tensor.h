@@ -23,6 +23,7 @@ struct HostTensor {
   Dims dims;
   Tensor f32;                // when type == f32 (f32.dims() == dims)
   std::vector<int64_t> i64;  // when type == i64, numel(dims) entries
+  int32_t onnx_type = 0;     // the TensorProto data type it was read as (0: computed)
 
   static HostTensor from_f32(Tensor t);
   static HostTensor from_i64(Dims dims, std::vector<int64_t> values);

@@ -103,6 +103,7 @@ class Pool2dOp final : public Op {
   void run(std::span<const ConstView> in, const MutView& out) const override;
   PoolKind kind() const { return kind_; }
   const ConvShape& window() const { return window_; }
+  bool count_include_pad() const { return count_include_pad_; }
 
  private:
   PoolKind kind_;
@@ -137,6 +138,8 @@ class DenseOp final : public Op {
   }
   Tensor& weight() { return weight_; }  // [k][m]
   Tensor& bias() { return bias_; }      // empty: none; passes may create it
+  const Tensor& weight() const { return weight_; }
+  const Tensor& bias() const { return bias_; }
   Act act() const { return act_; }
   void set_act(Act a) { act_ = a; }
   // Packs the weights once for the GEMM's micro-kernel (f32), or for the bf16 GEMM

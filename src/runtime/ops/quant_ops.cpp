@@ -19,8 +19,9 @@ void expect_one_input(const std::string& step, const char* type, std::span<const
 // bias, and the multipliers x_scale * w_scale[o] / y_scale (y_scale 1: a float output).
 void quantize_layer(const Tensor& w, int64_t rows, int64_t m, const Tensor& bias,
                     const QuantParams& x, float y_scale, std::vector<int8_t>& qw,
-                    std::vector<int32_t>& qb, std::vector<float>& mult) {
-  std::vector<float> w_scale(static_cast<size_t>(m));
+                    std::vector<float>& w_scale, std::vector<int32_t>& qb,
+                    std::vector<float>& mult) {
+  w_scale.resize(static_cast<size_t>(m));
   qw.resize(size_t(rows * m));
   quantize_weights_per_channel(w.data(), rows, m, qw.data(), w_scale.data());
   qb.assign(size_t(m), 0);
@@ -77,7 +78,7 @@ QConv2dOp::QConv2dOp(const ConvShape& shape, const Tensor& weight_hwio, const Te
     fail("QConv2d: {} sums {} products per output, over the int8 kernels' {}",
          shape_.to_string(), shape_.kh * shape_.kw * shape_.cg(), kQuantMaxK);
   quantize_layer(weight_hwio, shape_.weight_numel() / shape_.m, shape_.m, bias, x_q_,
-                 out_.q.scale, w_, bias_, mult_);
+                 out_.q.scale, w_, w_scale_, bias_, mult_);
 }
 
 Dims QConv2dOp::output_dims(const std::string& step, std::span<const Dims> in) const {
@@ -118,7 +119,7 @@ QDenseOp::QDenseOp(const Tensor& weight_km, const Tensor& bias, QuantParams x_q,
   if (weight_km.rank() != 2) fail("QDense: weight must be [k][m], got {}", dims_to_string(weight_km.dims()));
   k_ = weight_km.dim(0), m_ = weight_km.dim(1);
   if (k_ > kQuantMaxK) fail("QDense: {} inputs, over the int8 kernels' {}", k_, kQuantMaxK);
-  quantize_layer(weight_km, k_, m_, bias, x_q_, f32_out ? 1.f : out_.q.scale, w_, bias_, mult_);
+  quantize_layer(weight_km, k_, m_, bias, x_q_, f32_out ? 1.f : out_.q.scale, w_, w_scale_, bias_, mult_);
 }
 
 Dims QDenseOp::output_dims(const std::string& step, std::span<const Dims> in) const {

@@ -63,7 +63,13 @@ class QConv2dOp final : public Op {
   void prepare(ConvPrecision) override;
 
   const ConvShape& shape() const { return shape_; }
-  const std::vector<int8_t>& weight() const { return w_; }
+  const std::vector<int8_t>& weight() const { return w_; }  // HWIO codes
+  // The encodings (exporters): weights real = weight_scale()[o] * code, bias at
+  // input_quant().scale * weight_scale()[o].
+  const std::vector<float>& weight_scale() const { return w_scale_; }
+  const std::vector<int32_t>& bias() const { return bias_; }
+  QuantParams input_quant() const { return x_q_; }
+  const QuantOutput& quant_output() const { return out_; }
   const char* kernel_name() const { return prepacked_ ? prepacked_->kernel_name().c_str() : ""; }
   // Run the table's `_ref` row instead (tests: a whole program through the oracles).
   void use_reference_kernel(bool on) { reference_ = on; }
@@ -71,6 +77,7 @@ class QConv2dOp final : public Op {
  private:
   ConvShape shape_;
   std::vector<int8_t> w_;
+  std::vector<float> w_scale_;
   std::vector<int32_t> bias_;
   std::vector<float> mult_;
   QuantParams x_q_;
@@ -97,10 +104,20 @@ class QDenseOp final : public Op {
   const char* kernel_name() const { return packed_ ? qgemm_packed_kernel_name(*packed_) : ""; }
   // Run the table's `_ref` row instead (tests).
   void use_reference_kernel(bool on) { reference_ = on; }
+  // The encodings (exporters), as QConv2dOp's; weight() is [k][m].
+  int64_t in_features() const { return k_; }
+  int64_t out_features() const { return m_; }
+  const std::vector<int8_t>& weight() const { return w_; }
+  const std::vector<float>& weight_scale() const { return w_scale_; }
+  const std::vector<int32_t>& bias() const { return bias_; }
+  QuantParams input_quant() const { return x_q_; }
+  const QuantOutput& quant_output() const { return out_; }
+  bool float_output() const { return f32_out_; }
 
  private:
   int64_t k_, m_;
   std::vector<int8_t> w_;
+  std::vector<float> w_scale_;
   std::vector<int32_t> bias_;
   std::vector<float> mult_;
   QuantParams x_q_;
@@ -116,6 +133,7 @@ class QAddOp final : public Op {
  public:
   QAddOp(QuantParams a, QuantParams b, QuantOutput out) : a_(a), b_(b), out_(out) {}
   const char* type() const override { return "QAdd"; }
+  const QuantOutput& quant_output() const { return out_; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   DType output_dtype() const override { return DType::u8; }
@@ -132,6 +150,7 @@ class QActivationOp final : public Op {
  public:
   QActivationOp(QuantParams in, QuantOutput out) : in_(in), out_(out) {}
   const char* type() const override { return "QActivation"; }
+  const QuantOutput& quant_output() const { return out_; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   DType output_dtype() const override { return DType::u8; }
@@ -148,6 +167,7 @@ class QMaxPoolOp final : public Op {
  public:
   QMaxPoolOp(const ConvShape& window, QuantParams q) : window_(window), q_(q) {}
   const char* type() const override { return "QMaxPool2d"; }
+  const ConvShape& window() const { return window_; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   DType output_dtype() const override { return DType::u8; }
@@ -164,6 +184,7 @@ class QGlobalAvgPoolOp final : public Op {
   QGlobalAvgPoolOp(QuantParams in, QuantParams out, bool keep_dims)
       : in_(in), out_(out), keep_dims_(keep_dims) {}
   const char* type() const override { return "QGlobalAvgPool"; }
+  bool keep_dims() const { return keep_dims_; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   DType output_dtype() const override { return DType::u8; }
@@ -179,6 +200,7 @@ class QReshapeOp final : public Op {
  public:
   QReshapeOp(Dims dims, QuantParams q) : dims_(std::move(dims)), q_(q) {}
   const char* type() const override { return "QReshape"; }
+  const Dims& dims() const { return dims_; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   DType output_dtype() const override { return DType::u8; }
