@@ -150,11 +150,10 @@ void check(xnn_status s, const onnx::NodeProto& n, const char* call) {
 class Translator {
  public:
   Translator(const onnx::ModelProto& model, size_t batch, size_t channels, size_t size);
-  ~Translator() { xnn_delete_subgraph(subgraph_); }
   Translator(const Translator&) = delete;
   Translator& operator=(const Translator&) = delete;
 
-  xnn_subgraph_t subgraph() const { return subgraph_; }
+  xnn_subgraph_t subgraph() const { return subgraph_.get(); }
   const Dims& input_dims() const { return input_dims_; }    // NHWC
   const Dims& output_dims() const { return output_dims_; }  // XNNPACK's layout
   size_t nodes() const { return nodes_; }
@@ -182,7 +181,7 @@ class Translator {
   uint32_t define_static(std::vector<float> data, const Dims& dims);
   const onnx::NodeProto* sole_batch_norm(const std::string& value) const;
 
-  xnn_subgraph_t subgraph_ = nullptr;
+  std::unique_ptr<xnn_subgraph, decltype(&xnn_delete_subgraph)> subgraph_{nullptr, &xnn_delete_subgraph};
   int opset_ = 0;
   std::string output_name_;
   Dims input_dims_, output_dims_;
@@ -223,9 +222,11 @@ Translator::Translator(const onnx::ModelProto& model, size_t batch, size_t chann
   }
   input_dims_ = {batch, size, size, channels};
 
-  if (xnn_create_subgraph(2, 0, &subgraph_) != xnn_status_success) throw std::runtime_error("xnn_create_subgraph failed");
+  xnn_subgraph_t subgraph = nullptr;
+  if (xnn_create_subgraph(2, 0, &subgraph) != xnn_status_success) throw std::runtime_error("xnn_create_subgraph failed");
+  subgraph_.reset(subgraph);
   uint32_t id = 0;
-  if (xnn_define_tensor_value(subgraph_, xnn_datatype_fp32, 4, input_dims_.data(), nullptr, kInputId,
+  if (xnn_define_tensor_value(subgraph_.get(), xnn_datatype_fp32, 4, input_dims_.data(), nullptr, kInputId,
                               XNN_VALUE_FLAG_EXTERNAL_INPUT, &id) != xnn_status_success)
     throw std::runtime_error("defining the input value failed");
   values_[input->name()] = {id, input_dims_};
@@ -286,7 +287,7 @@ const Constant& Translator::constant(const onnx::NodeProto& n, int i) const {
 Translator::Value Translator::define(const std::string& name, Dims dims) {
   const bool is_output = name == output_name_;
   uint32_t id = 0;
-  if (xnn_define_tensor_value(subgraph_, xnn_datatype_fp32, dims.size(), dims.data(), nullptr,
+  if (xnn_define_tensor_value(subgraph_.get(), xnn_datatype_fp32, dims.size(), dims.data(), nullptr,
                               is_output ? kOutputId : XNN_INVALID_VALUE_ID,
                               is_output ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT : 0, &id) != xnn_status_success)
     throw std::runtime_error("defining value '" + name + "' " + str(dims) + " failed");
@@ -296,7 +297,7 @@ Translator::Value Translator::define(const std::string& name, Dims dims) {
 uint32_t Translator::define_static(std::vector<float> data, const Dims& dims) {
   static_data_.push_back(std::move(data));
   uint32_t id = 0;
-  if (xnn_define_tensor_value(subgraph_, xnn_datatype_fp32, dims.size(), dims.data(), static_data_.back().data(),
+  if (xnn_define_tensor_value(subgraph_.get(), xnn_datatype_fp32, dims.size(), dims.data(), static_data_.back().data(),
                               XNN_INVALID_VALUE_ID, 0, &id) != xnn_status_success)
     throw std::runtime_error("defining a static tensor " + str(dims) + " failed");
   return id;
@@ -361,11 +362,11 @@ void Translator::conv(const onnx::NodeProto& n) {
   const uint32_t f = define_static(std::move(filter), depthwise ? Dims{1, kh, kw, oc} : Dims{oc, kh, kw, gic});
   const uint32_t b = define_static(std::move(bias), {oc});
   if (depthwise)
-    check(xnn_define_depthwise_convolution_2d(subgraph_, win.top, win.right, win.bottom, win.left, kh, kw, win.sh, win.sw,
+    check(xnn_define_depthwise_convolution_2d(subgraph_.get(), win.top, win.right, win.bottom, win.left, kh, kw, win.sh, win.sw,
                                               win.dh, win.dw, oc / c, c, -kInf, kInf, x.id, f, b, y.id, 0),
           n, "xnn_define_depthwise_convolution_2d");
   else
-    check(xnn_define_convolution_2d(subgraph_, win.top, win.right, win.bottom, win.left, kh, kw, win.sh, win.sw, win.dh,
+    check(xnn_define_convolution_2d(subgraph_.get(), win.top, win.right, win.bottom, win.left, kh, kw, win.sh, win.sw, win.dh,
                                     win.dw, groups, gic, oc / groups, -kInf, kInf, x.id, f, b, y.id, 0),
           n, "xnn_define_convolution_2d");
 }
@@ -373,7 +374,7 @@ void Translator::conv(const onnx::NodeProto& n) {
 void Translator::clamp(const onnx::NodeProto& n, float lo, float hi) {
   const Value x = act(n, 0);
   const Value y = define(n.output(0), x.dims);
-  check(xnn_define_clamp(subgraph_, lo, hi, x.id, y.id, 0), n, "xnn_define_clamp");
+  check(xnn_define_clamp(subgraph_.get(), lo, hi, x.id, y.id, 0), n, "xnn_define_clamp");
 }
 
 void Translator::clip(const onnx::NodeProto& n) {
@@ -391,7 +392,7 @@ void Translator::add(const onnx::NodeProto& n) {
   const Value a = act(n, 0), b = act(n, 1);
   if (a.dims != b.dims) fail(n, "inputs " + str(a.dims) + " and " + str(b.dims) + " differ; broadcasting is not supported");
   const Value y = define(n.output(0), a.dims);
-  check(xnn_define_add2(subgraph_, -kInf, kInf, a.id, b.id, y.id, 0), n, "xnn_define_add2");
+  check(xnn_define_add2(subgraph_.get(), -kInf, kInf, a.id, b.id, y.id, 0), n, "xnn_define_add2");
 }
 
 void Translator::max_pool(const onnx::NodeProto& n) {
@@ -404,7 +405,7 @@ void Translator::max_pool(const onnx::NodeProto& n) {
   const Window win = window(n, {});
   const Value y = define(n.output(0), win.out(n, x.dims, x.dims[3]));
   // XNNPACK's max pooling skips padded positions, as ONNX's (-inf padding) does.
-  check(xnn_define_max_pooling_2d(subgraph_, win.top, win.right, win.bottom, win.left, win.kh, win.kw, win.sh, win.sw,
+  check(xnn_define_max_pooling_2d(subgraph_.get(), win.top, win.right, win.bottom, win.left, win.kh, win.kw, win.sh, win.sw,
                                   win.dh, win.dw, -kInf, kInf, x.id, y.id, 0),
         n, "xnn_define_max_pooling_2d");
 }
@@ -414,7 +415,7 @@ void Translator::global_average_pool(const onnx::NodeProto& n, bool keepdims) {
   if (x.dims.size() != 4) fail(n, "needs a 4-D input");
   const Dims pooled{x.dims[0], 1, 1, x.dims[3]};
   const Value y = keepdims ? define(n.output(0), pooled) : define(n.output(0) + "/nhwc", pooled);
-  check(xnn_define_global_average_pooling_2d(subgraph_, -kInf, kInf, x.id, y.id, 0), n,
+  check(xnn_define_global_average_pooling_2d(subgraph_.get(), -kInf, kInf, x.id, y.id, 0), n,
         "xnn_define_global_average_pooling_2d");
   if (!keepdims) reshape(n, n.output(0) + "/nhwc", n.output(0), {0, -1});
 }
@@ -455,7 +456,7 @@ void Translator::reshape(const onnx::NodeProto& n, const std::string& in, const 
   if (count(dims) != count(logical)) fail(n, "cannot reshape " + str(logical) + " into " + str(dims));
   if (dims.size() == 4) fail(n, "a 4-D result would be NCHW, and XNNPACK (2022) has no transpose to NHWC");
   const Value y = define(out, dims);
-  check(xnn_define_static_reshape(subgraph_, dims.size(), dims.data(), x.id, y.id, 0), n, "xnn_define_static_reshape");
+  check(xnn_define_static_reshape(subgraph_.get(), dims.size(), dims.data(), x.id, y.id, 0), n, "xnn_define_static_reshape");
 }
 
 // Gemm (alpha and beta folded into the constants) and MatMul by a constant matrix.
@@ -483,7 +484,7 @@ void Translator::dense(const onnx::NodeProto& n) {
   }
   const uint32_t w = define_static(std::move(weights), {m, k});
   const Value y = define(n.output(0), {a.dims[0], m});
-  check(xnn_define_fully_connected(subgraph_, -kInf, kInf, a.id, w, bias, y.id, 0), n, "xnn_define_fully_connected");
+  check(xnn_define_fully_connected(subgraph_.get(), -kInf, kInf, a.id, w, bias, y.id, 0), n, "xnn_define_fully_connected");
 }
 
 void Translator::softmax(const onnx::NodeProto& n) {
@@ -493,7 +494,7 @@ void Translator::softmax(const onnx::NodeProto& n) {
   if (axis < 0) axis += rank;
   if (rank == 4 || axis != rank - 1) fail(n, "only a softmax over the last axis of a non-4-D tensor is supported");
   const Value y = define(n.output(0), x.dims);
-  check(xnn_define_softmax(subgraph_, x.id, y.id, 0), n, "xnn_define_softmax");
+  check(xnn_define_softmax(subgraph_.get(), x.id, y.id, 0), n, "xnn_define_softmax");
 }
 
 void Translator::pad(const onnx::NodeProto& n) {
@@ -518,7 +519,7 @@ void Translator::pad(const onnx::NodeProto& n) {
     dims[i] = x.dims[i] + pre[i] + post[i];
   }
   const Value y = define(n.output(0), dims);
-  check(xnn_define_static_constant_pad(subgraph_, pre.data(), post.data(), value, x.id, y.id, 0), n,
+  check(xnn_define_static_constant_pad(subgraph_.get(), pre.data(), post.data(), value, x.id, y.id, 0), n,
         "xnn_define_static_constant_pad");
 }
 
@@ -630,9 +631,6 @@ int run(const Options& o) {
       {"mean_ms", std::accumulate(ms.begin(), ms.end(), 0.0) / double(r)},
       {"peak_rss_mb", double(usage.ru_maxrss) / 1024.0}};
   std::printf("%s\n", j.dump().c_str());
-  runtime.reset();
-  pool.reset();
-  xnn_deinitialize();
   return 0;
 }
 
