@@ -94,9 +94,9 @@ if [ "$use_xnnpack" = 1 ]; then
     echo "skipping XNNPACK: g++ is not installed"; use_xnnpack=0
   elif ! g++ -O2 -std=c++17 -DONNX_ML=1 \
          -DBENCH_XNNPACK_VERSION="\"$(dpkg-query -W -f '${Version}' libxnnpack-dev 2> /dev/null || echo unknown)\"" \
-         "$peers/bench_xnnpack.cpp" -o "$xnnpack_bin" \
+         "$peers/bench_xnnpack.cpp" "$peers/onnx_to_xnnpack.cpp" -o "$xnnpack_bin" \
          -lXNNPACK -lpthreadpool -lonnx_proto -lprotobuf -lpthread > "$out/xnnpack_build.log" 2>&1; then
-    echo "skipping XNNPACK: bench_xnnpack.cpp does not compile (see $out/xnnpack_build.log)"; use_xnnpack=0
+    echo "skipping XNNPACK: bench_xnnpack does not compile (see $out/xnnpack_build.log)"; use_xnnpack=0
   elif [ "$have_ort" = 0 ]; then
     echo "XNNPACK runs unchecked: its check against ONNX Runtime needs ORT ($ort_missing)"
   fi
