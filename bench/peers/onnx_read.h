@@ -33,35 +33,28 @@ inline Constant read_tensor(const onnx::TensorProto& t) {
   const size_t n = count(c.dims);
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     throw std::runtime_error("tensor '" + t.name() + "': external data is not supported");
-  auto raw = [&](auto& out) {
+  // Float32 or int64 values, from raw_data (little-endian, as this host) or the typed field.
+  auto fill = [&](auto& out, const auto& typed, const char* what) {
     using T = typename std::remove_reference_t<decltype(out)>::value_type;
-    if (t.raw_data().size() != n * sizeof(T))
+    if (!t.has_raw_data()) {
+      out.assign(typed.begin(), typed.end());
+    } else if (t.raw_data().size() == n * sizeof(T)) {
+      out.resize(n);
+      std::memcpy(out.data(), t.raw_data().data(), n * sizeof(T));
+    }
+    if (out.size() != n)
       throw std::runtime_error("tensor '" + t.name() + "': " + str(c.dims) + " needs " +
-                               std::to_string(n * sizeof(T)) + " bytes, raw_data has " +
-                               std::to_string(t.raw_data().size()));
-    out.resize(n);
-    std::memcpy(out.data(), t.raw_data().data(), n * sizeof(T));  // little-endian host
+                               std::to_string(n) + " " + what + ", the file holds " +
+                               std::to_string(t.has_raw_data() ? t.raw_data().size() / sizeof(T)
+                                                               : size_t(typed.size())));
   };
-  if (t.data_type() == onnx::TensorProto::FLOAT) {
-    if (t.has_raw_data())
-      raw(c.f);
-    else
-      c.f.assign(t.float_data().begin(), t.float_data().end());
-    if (c.f.size() != n)
-      throw std::runtime_error("tensor '" + t.name() + "': " + std::to_string(c.f.size()) +
-                               " floats for " + str(c.dims));
-  } else if (t.data_type() == onnx::TensorProto::INT64) {
-    if (t.has_raw_data())
-      raw(c.i);
-    else
-      c.i.assign(t.int64_data().begin(), t.int64_data().end());
-    if (c.i.size() != n)
-      throw std::runtime_error("tensor '" + t.name() + "': " + std::to_string(c.i.size()) +
-                               " ints for " + str(c.dims));
-  } else {
+  if (t.data_type() == onnx::TensorProto::FLOAT)
+    fill(c.f, t.float_data(), "floats");
+  else if (t.data_type() == onnx::TensorProto::INT64)
+    fill(c.i, t.int64_data(), "ints");
+  else
     throw std::runtime_error("tensor '" + t.name() + "': data type " +
                              std::to_string(t.data_type()) + " (only float32 and int64)");
-  }
   return c;
 }
 

@@ -74,18 +74,25 @@ class Translator {
   };
 
   void node(const onnx::NodeProto& n);
+  // One per supported operator, picked by node().
   void conv(const onnx::NodeProto& n);
-  void clamp(const onnx::NodeProto& n, float lo, float hi);
+  void relu(const onnx::NodeProto& n) { clamp(n, 0.f, kInf); }
   void clip(const onnx::NodeProto& n);
   void add(const onnx::NodeProto& n);
   void max_pool(const onnx::NodeProto& n);
-  void global_average_pool(const onnx::NodeProto& n, bool keepdims);
+  void global_average_pool(const onnx::NodeProto& n) { mean_hw(n, true); }
   void reduce_mean(const onnx::NodeProto& n);
-  void reshape(const onnx::NodeProto& n, const std::string& in, const std::string& out,
-               std::vector<int64_t> shape);
+  void flatten(const onnx::NodeProto& n);
+  void reshape(const onnx::NodeProto& n);
   void dense(const onnx::NodeProto& n);
   void softmax(const onnx::NodeProto& n);
   void pad(const onnx::NodeProto& n);
+  void batch_norm(const onnx::NodeProto& n);
+
+  void clamp(const onnx::NodeProto& n, float lo, float hi);
+  void mean_hw(const onnx::NodeProto& n, bool keepdims);
+  void reshape_to(const onnx::NodeProto& n, const std::string& in, const std::string& out,
+                  std::vector<int64_t> shape);
 
   const Value& act(const onnx::NodeProto& n, int i) const;
   const Constant& constant(const onnx::NodeProto& n, int i) const;
@@ -170,39 +177,44 @@ void Translator::node(const onnx::NodeProto& n) {
     constants_[n.output(0)] = read_tensor(v->t());
     return;
   }
+  using Rule = void (Translator::*)(const onnx::NodeProto&);
+  static const std::map<std::string, Rule> rules = {
+      {"Conv", &Translator::conv},
+      {"Relu", &Translator::relu},
+      {"Clip", &Translator::clip},
+      {"Add", &Translator::add},
+      {"MaxPool", &Translator::max_pool},
+      {"GlobalAveragePool", &Translator::global_average_pool},
+      {"ReduceMean", &Translator::reduce_mean},
+      {"Flatten", &Translator::flatten},
+      {"Reshape", &Translator::reshape},
+      {"Gemm", &Translator::dense},
+      {"MatMul", &Translator::dense},
+      {"Softmax", &Translator::softmax},
+      {"Pad", &Translator::pad},
+      {"BatchNormalization", &Translator::batch_norm},
+  };
+  auto rule = rules.find(op);
+  if (rule == rules.end()) fail(n, "operator not supported by the XNNPACK peer");
   ++model_.nodes;
-  if (op == "Conv")
-    conv(n);
-  else if (op == "Relu")
-    clamp(n, 0.f, kInf);
-  else if (op == "Clip")
-    clip(n);
-  else if (op == "Add")
-    add(n);
-  else if (op == "MaxPool")
-    max_pool(n);
-  else if (op == "GlobalAveragePool")
-    global_average_pool(n, true);
-  else if (op == "ReduceMean")
-    reduce_mean(n);
-  else if (op == "Flatten") {
-    if (attr_i(n, "axis", 1) != 1) fail(n, "only axis=1 is supported");
-    reshape(n, n.input(0), n.output(0), {0, -1});
-  } else if (op == "Reshape") {
-    if (attr_i(n, "allowzero", 0) != 0) fail(n, "allowzero=1 is not supported");
-    reshape(n, n.input(0), n.output(0), constant(n, 1).i);
-  } else if (op == "Gemm" || op == "MatMul")
-    dense(n);
-  else if (op == "Softmax")
-    softmax(n);
-  else if (op == "Pad")
-    pad(n);
-  else if (op == "BatchNormalization")
-    fail(n,
-         "cannot be folded (its input is not a Conv output read by it alone), and XNNPACK has no "
-         "batch-norm node");
-  else
-    fail(n, "operator not supported by the XNNPACK peer");
+  (this->*rule->second)(n);
+}
+
+// Reached only for a BatchNormalization that conv() did not fold.
+void Translator::batch_norm(const onnx::NodeProto& n) {
+  fail(n,
+       "cannot be folded (its input is not a Conv output read by it alone), and XNNPACK "
+       "has no batch-norm node");
+}
+
+void Translator::flatten(const onnx::NodeProto& n) {
+  if (attr_i(n, "axis", 1) != 1) fail(n, "only axis=1 is supported");
+  reshape_to(n, n.input(0), n.output(0), {0, -1});
+}
+
+void Translator::reshape(const onnx::NodeProto& n) {
+  if (attr_i(n, "allowzero", 0) != 0) fail(n, "allowzero=1 is not supported");
+  reshape_to(n, n.input(0), n.output(0), constant(n, 1).i);
 }
 
 const Translator::Value& Translator::act(const onnx::NodeProto& n, int i) const {
@@ -365,14 +377,14 @@ void Translator::max_pool(const onnx::NodeProto& n) {
         n, "xnn_define_max_pooling_2d");
 }
 
-void Translator::global_average_pool(const onnx::NodeProto& n, bool keepdims) {
+void Translator::mean_hw(const onnx::NodeProto& n, bool keepdims) {
   const Value x = act(n, 0);
   if (x.dims.size() != 4) fail(n, "needs a 4-D input");
   const Dims pooled{x.dims[0], 1, 1, x.dims[3]};
   const Value y = keepdims ? define(n.output(0), pooled) : define(n.output(0) + "/nhwc", pooled);
   check(xnn_define_global_average_pooling_2d(model_.subgraph.get(), -kInf, kInf, x.id, y.id, 0), n,
         "xnn_define_global_average_pooling_2d");
-  if (!keepdims) reshape(n, n.output(0) + "/nhwc", n.output(0), {0, -1});
+  if (!keepdims) reshape_to(n, n.output(0) + "/nhwc", n.output(0), {0, -1});
 }
 
 void Translator::reduce_mean(const onnx::NodeProto& n) {
@@ -382,14 +394,14 @@ void Translator::reduce_mean(const onnx::NodeProto& n) {
   std::sort(axes.begin(), axes.end());
   if (act(n, 0).dims.size() != 4 || axes != std::vector<int64_t>{2, 3})
     fail(n, "only the mean over H and W (axes 2, 3) of a 4-D tensor is supported");
-  global_average_pool(n, attr_i(n, "keepdims", 1) != 0);
+  mean_hw(n, attr_i(n, "keepdims", 1) != 0);
 }
 
 // Flatten and Reshape. ONNX shapes are NCHW while a 4-D value here is NHWC, so a reshape
 // keeps the bytes only when the input's H and W are 1 and the result is not 4-D; anything
 // else needs a transpose, which XNNPACK (2022) does not have.
-void Translator::reshape(const onnx::NodeProto& n, const std::string& in, const std::string& out,
-                         std::vector<int64_t> shape) {
+void Translator::reshape_to(const onnx::NodeProto& n, const std::string& in, const std::string& out,
+                            std::vector<int64_t> shape) {
   const Value x = values_.count(in) ? values_.at(in) : act(n, 0);
   Dims logical = x.dims;  // the input's shape as ONNX sees it
   if (x.dims.size() == 4) {
