@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # xcept against peer runtimes on identical models: ONNX Runtime (node, on the model xcept
-# exports) and PyTorch (eager, TorchScript-frozen, optimize_for_inference; the same
-# architectures rebuilt in torch, random weights). Run by hand, not in CI.
+# exports), XNNPACK (bench/peers/bench_xnnpack.cpp on the same ONNX file) and PyTorch (eager,
+# TorchScript-frozen, optimize_for_inference; the same architectures rebuilt in torch,
+# random weights). Run by hand, not in CI.
 #
 #   bench/compare_peers.sh [--models "xception mobilenet conv-mobilenet"] [--batches "1 8"]
 #                          [--threads "1 2"] [--repeats 10] [--warmup 2] [--out DIR]
 #                          [--xcept PATH] [--xcept-precision f32|bf16] [--no-torch] [--no-ort]
+#                          [--no-xnnpack]
 #
 # --xcept-precision bf16 times xcept's opt-in bfloat16 path (`xcept bench --precision
 # bf16`); the peers always run float32.
 # Prints a table of median milliseconds per batch and each peer's ratio to xcept
 # (peer / xcept: above 1 means xcept is faster). A missing peer (node, onnxruntime-node
-# in bench/peers, /usr/bin/python3 with torch) is skipped with a message. Raw JSON lines
-# go to DIR/results.jsonl. The machine's load (uptime) is printed before and after:
-# timings on a shared machine are only as good as its quiet.
+# in bench/peers, /usr/bin/python3 with torch, /usr/include/xnnpack.h) is skipped with a
+# message. Raw JSON lines go to DIR/results.jsonl. The machine's load (uptime) is printed
+# before and after: timings on a shared machine are only as good as its quiet.
+# XNNPACK: the peer is compiled once per run into DIR (g++ -O2, Debian's libxnnpack-dev,
+# libpthreadpool-dev, libonnx-dev) and translates the exported ONNX into an XNNPACK subgraph
+# (NHWC). Before timing a model it is checked against ONNX Runtime at batch 1
+# (bench/peers/check_xnnpack.sh, when ORT is installed); a model it cannot translate or gets
+# wrong prints "XNNPACK failed: ..." and the run goes on without it.
 #
 #   bench/compare_peers.sh --train [--models "mini-xception mini-mobilenet"] [--batches "B ..."]
 #                          [--threads "2"] [--repeats 10] [--warmup 2] [--out DIR] [--xcept PATH]
@@ -32,7 +39,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 peers="$root/bench/peers"
 
 models="" batches="" threads_list="" repeats=10 warmup=2
-out="" xcept="${XCEPT:-}" xcept_precision=f32 use_torch=1 use_ort=1 train=0
+out="" xcept="${XCEPT:-}" xcept_precision=f32 use_torch=1 use_ort=1 use_xnnpack=1 train=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift 2 ;;
@@ -45,13 +52,14 @@ while [ $# -gt 0 ]; do
     --xcept-precision) xcept_precision="$2"; shift 2 ;;
     --no-torch) use_torch=0; shift ;;
     --no-ort) use_ort=0; shift ;;
+    --no-xnnpack) use_xnnpack=0; shift ;;
     --train) train=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "compare_peers.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 if [ "$train" = 1 ]; then
-  models="${models:-mini-xception mini-mobilenet}" threads_list="${threads_list:-2}" use_ort=0
+  models="${models:-mini-xception mini-mobilenet}" threads_list="${threads_list:-2}" use_ort=0 use_xnnpack=0
 else
   models="${models:-xception mobilenet}" batches="${batches:-1 8}" threads_list="${threads_list:-1 2}"
 fi
@@ -68,11 +76,29 @@ results="$out/results.jsonl"
 : > "$results"
 py=/usr/bin/python3
 
-if [ "$use_ort" = 1 ]; then
-  if ! command -v node > /dev/null; then
-    echo "skipping ONNX Runtime: node is not installed"; use_ort=0
-  elif [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
-    echo "skipping ONNX Runtime: run 'npm ci' in $peers first"; use_ort=0
+# ORT also checks XNNPACK's outputs, so whether it is installed matters even with --no-ort.
+have_ort=1 ort_missing=""
+if ! command -v node > /dev/null; then
+  have_ort=0; ort_missing="node is not installed"
+elif [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
+  have_ort=0; ort_missing="run 'npm ci' in $peers first"
+fi
+if [ "$use_ort" = 1 ] && [ "$have_ort" = 0 ]; then
+  echo "skipping ONNX Runtime: $ort_missing"; use_ort=0
+fi
+xnnpack_bin="$out/bench_xnnpack"
+if [ "$use_xnnpack" = 1 ]; then
+  if [ ! -f /usr/include/xnnpack.h ]; then
+    echo "skipping XNNPACK: /usr/include/xnnpack.h is missing (scripts/setup.sh installs libxnnpack-dev)"; use_xnnpack=0
+  elif ! command -v g++ > /dev/null; then
+    echo "skipping XNNPACK: g++ is not installed"; use_xnnpack=0
+  elif ! g++ -O2 -std=c++17 -DONNX_ML=1 \
+         -DBENCH_XNNPACK_VERSION="\"$(dpkg-query -W -f '${Version}' libxnnpack-dev 2> /dev/null || echo unknown)\"" \
+         "$peers/bench_xnnpack.cpp" "$peers/onnx_to_xnnpack.cpp" -o "$xnnpack_bin" \
+         -lXNNPACK -lpthreadpool -lonnx_proto -lprotobuf -lpthread > "$out/xnnpack_build.log" 2>&1; then
+    echo "skipping XNNPACK: bench_xnnpack does not compile (see $out/xnnpack_build.log)"; use_xnnpack=0
+  elif [ "$have_ort" = 0 ]; then
+    echo "XNNPACK runs unchecked: its check against ONNX Runtime needs ORT ($ort_missing)"
   fi
 fi
 if [ "$use_torch" = 1 ] && ! "$py" -c 'import torch' 2> /dev/null; then
@@ -186,8 +212,18 @@ input_size() { case "$1" in xception) echo 299 ;; mobilenet|conv-mobilenet) echo
 for model in $models; do
   size="$(input_size "$model")"
   onnx="$out/$model.onnx"
-  if [ "$use_ort" = 1 ]; then
+  if [ "$use_ort" = 1 ] || [ "$use_xnnpack" = 1 ]; then
     "$xcept" export --model "$model" --output "$onnx" > /dev/null || { echo "export of $model failed"; }
+  fi
+  xnnpack_model=0  # XNNPACK times this model only when it translates it and matches ORT
+  if [ "$use_xnnpack" = 1 ] && [ -f "$onnx" ]; then
+    if [ "$have_ort" = 0 ]; then
+      xnnpack_model=1
+    elif c="$("$peers/check_xnnpack.sh" "$xnnpack_bin" "$onnx" --input-size "$size" 2> "$out/xnnpack.err")"; then
+      echo "XNNPACK matches ONNX Runtime on $model: $c"; xnnpack_model=1
+    else
+      echo "XNNPACK failed: $(tail -1 "$out/xnnpack.err")"
+    fi
   fi
   for batch in $batches; do
     for t in $threads_list; do
@@ -207,6 +243,14 @@ for model in $models; do
           echo "  ONNX Runtime failed: $(tail -1 "$out/ort.err")"
         fi
       fi
+      if [ "$xnnpack_model" = 1 ]; then
+        if j="$("$xnnpack_bin" "$onnx" --batch "$batch" --threads "$t" --input-size "$size" \
+                  --warmup "$warmup" --repeats "$repeats" 2> "$out/xnnpack.err")"; then
+          record infer xnnpack "$model" "$batch" "$t" "$j"
+        else
+          echo "  XNNPACK failed: $(tail -1 "$out/xnnpack.err")"
+        fi
+      fi
       if [ "$use_torch" = 1 ]; then
         if j="$("$py" "$peers/bench_torch.py" --model "$model" --batch "$batch" --threads "$t" \
                   --input-size "$size" --warmup "$warmup" --repeats "$repeats" 2> "$out/torch.err")"; then
@@ -224,7 +268,7 @@ echo "load after: $(uptime)"
 import json, sys
 precision = sys.argv[2]
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-peers = ["ort", "torch-eager", "torch-frozen", "torch-optimized"]
+peers = ["ort", "xnnpack", "torch-eager", "torch-frozen", "torch-optimized"]
 keys = sorted({(r["model"], r["batch"], r["threads"]) for r in rows},
               key=lambda k: (k[0], k[1], k[2]))
 ms = {(r["model"], r["batch"], r["threads"], r["runtime"]): r["median_ms"] for r in rows}

@@ -14,6 +14,8 @@ packages=(
   openmpi-bin libopenmpi-dev
   pybind11-dev python3-dev python3-numpy python3-pytest
   gnuplot-nox
+  # XNNPACK is a benchmark peer (bench/peers/bench_xnnpack.cpp), never a library dependency.
+  libxnnpack-dev libpthreadpool-dev
 )
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
