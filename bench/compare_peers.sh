@@ -6,11 +6,14 @@
 #
 #   bench/compare_peers.sh [--models "xception mobilenet conv-mobilenet"] [--batches "1 8"]
 #                          [--threads "1 2"] [--repeats 10] [--warmup 2] [--out DIR]
-#                          [--xcept PATH] [--xcept-precision f32|bf16] [--no-torch] [--no-ort]
+#                          [--xcept PATH] [--xcept-precision f32|bf16|int8] [--no-torch] [--no-ort]
 #                          [--no-xnnpack]
 #
 # --xcept-precision bf16 times xcept's opt-in bfloat16 path (`xcept bench --precision
-# bf16`); the peers always run float32.
+# bf16`); the peers run float32. --xcept-precision int8 exports each model also as QDQ
+# ONNX (`xcept export --precision int8`: min-max ranges of a random input) and times that
+# one file in xcept (`xcept bench M_int8.onnx --precision int8`) and in ONNX Runtime
+# (column ort-int8, its own int8 kernels); the other peers run float32.
 # Prints a table of median milliseconds per batch and each peer's ratio to xcept
 # (peer / xcept: above 1 means xcept is faster). A missing peer (node, onnxruntime-node
 # in bench/peers, /usr/bin/python3 with torch, /usr/include/xnnpack.h) is skipped with a
@@ -215,6 +218,11 @@ for model in $models; do
   if [ "$use_ort" = 1 ] || [ "$use_xnnpack" = 1 ]; then
     "$xcept" export --model "$model" --output "$onnx" > /dev/null || { echo "export of $model failed"; }
   fi
+  qdq="$out/${model}_int8.onnx" xcept_model="$model"
+  if [ "$xcept_precision" = int8 ]; then
+    "$xcept" export --model "$model" --precision int8 --output "$qdq" > /dev/null \
+      && xcept_model="$qdq" || { echo "int8 export of $model failed"; }
+  fi
   xnnpack_model=0  # XNNPACK times this model only when it translates it and matches ORT
   if [ "$use_xnnpack" = 1 ] && [ -f "$onnx" ]; then
     if [ "$have_ort" = 0 ]; then
@@ -228,7 +236,9 @@ for model in $models; do
   for batch in $batches; do
     for t in $threads_list; do
       echo "== $model ${size}x${size} batch $batch threads $t"
-      if j="$("$xcept" bench "$model" --batch "$batch" --threads "$t" --input-size "$size" \
+      size_arg=(--input-size "$size")
+      [ "$xcept_model" = "$model" ] || size_arg=()  # the QDQ file fixes its input size
+      if j="$("$xcept" bench "$xcept_model" --batch "$batch" --threads "$t" "${size_arg[@]}" \
                 --precision "$xcept_precision" --warmup "$warmup" --repeats "$repeats" --json \
                 2> "$out/xcept.err")"; then
         record infer xcept "$model" "$batch" "$t" "$j"
@@ -241,6 +251,14 @@ for model in $models; do
           record infer ort "$model" "$batch" "$t" "$j"
         else
           echo "  ONNX Runtime failed: $(tail -1 "$out/ort.err")"
+        fi
+      fi
+      if [ "$use_ort" = 1 ] && [ "$xcept_model" = "$qdq" ]; then
+        if j="$(node "$peers/bench_ort.js" "$qdq" --batch "$batch" --threads "$t" \
+                  --input-size "$size" --warmup "$warmup" --repeats "$repeats" 2> "$out/ort.err")"; then
+          record infer ort-int8 "$model" "$batch" "$t" "$j"
+        else
+          echo "  ONNX Runtime int8 failed: $(tail -1 "$out/ort.err")"
         fi
       fi
       if [ "$xnnpack_model" = 1 ]; then
@@ -269,13 +287,16 @@ import json, sys
 precision = sys.argv[2]
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 peers = ["ort", "xnnpack", "torch-eager", "torch-frozen", "torch-optimized"]
+if any(r["runtime"] == "ort-int8" for r in rows):
+    peers.insert(1, "ort-int8")
 keys = sorted({(r["model"], r["batch"], r["threads"]) for r in rows},
               key=lambda k: (k[0], k[1], k[2]))
 ms = {(r["model"], r["batch"], r["threads"], r["runtime"]): r["median_ms"] for r in rows}
 def cell(v): return f"{v:10.1f}" if isinstance(v, (int, float)) else f"{'-':>10}"
 def ratio(p, x): return f"{p / x:7.2f}" if isinstance(p, (int, float)) and isinstance(x, (int, float)) and x > 0 else f"{'-':>7}"
 print()
-print(f"median ms per batch; xcept in {precision}, peers in f32; ratio = peer / xcept (> 1: xcept faster)")
+print(f"median ms per batch; xcept in {precision}, peers in f32 (ort-int8: the same QDQ file);"
+      " ratio = peer / xcept (> 1: xcept faster)")
 print(f"{'model':<14} {'batch':>5} {'thr':>3} {'xcept':>10} " + " ".join(f"{p:>15}" for p in peers)
       + "  " + " ".join(f"{p[:7]:>7}" for p in peers))
 for m, b, t in keys:
