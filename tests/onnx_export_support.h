@@ -131,6 +131,18 @@ inline std::string ort_unavailable_reason() {
   return {};
 }
 
+// Skips the calling test when ONNX Runtime cannot run, or fails it when the environment
+// says it must (scripts/test.sh sets XCEPT_REQUIRE_ORT=1 after installing it): in CI a
+// referee that silently went missing would turn its tests into tests that cannot fail.
+#define XCEPT_NEED_ORT()                                                                  \
+  do {                                                                                    \
+    if (std::string why_ = ::xcept::test::ort_unavailable_reason(); !why_.empty()) {      \
+      if (const char* req_ = std::getenv("XCEPT_REQUIRE_ORT"); req_ && std::string(req_) == "1") \
+        FAIL() << why_ << " (XCEPT_REQUIRE_ORT=1: this run requires ONNX Runtime)";       \
+      GTEST_SKIP() << why_;                                                               \
+    }                                                                                     \
+  } while (0)
+
 inline void write_raw(const std::string& path, const Tensor& t) {
   std::ofstream f(path, std::ios::binary);
   f.write(reinterpret_cast<const char*>(t.data()), std::streamsize(t.numel() * 4));

@@ -217,7 +217,7 @@ TEST(OnnxExport, SaveReplacesAtomicallyAndNamesThePathOnFailure) {
 }
 
 TEST(OnnxExport, EveryLayerMatchesOnnxRuntime) {
-  if (std::string why = test::ort_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  XCEPT_NEED_ORT();
   TempDir dir;
   Graph g = test::every_layer_graph();
   test::randomize_state(g, 5);
@@ -233,7 +233,7 @@ TEST(OnnxExport, EveryLayerMatchesOnnxRuntime) {
 // ceil_mode pools, ShuffleNet's grouped convolutions, shuffles and channel split, and
 // MobileNet v2's inverted residuals.
 TEST(OnnxExport, ZooModelsMatchOnnxRuntime) {
-  if (std::string why = test::ort_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  XCEPT_NEED_ORT();
   TempDir dir;
   struct Case {
     const char* model;
@@ -291,7 +291,7 @@ TEST(OnnxExport, CheckpointThroughTheCliKeepsWeightsAndOutputs) {
       ASSERT_EQ(int64_t(saved.size()), p.value->numel()) << p.name;
       for (int64_t i = 0; i < p.value->numel(); ++i) ASSERT_EQ(saved[size_t(i)], (*p.value)[i]);
     }
-  if (std::string why = test::ort_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  XCEPT_NEED_ORT();
   const Dims& in = g.node_dims(0);
   expect_matches_graph(g, out, test::random_tensor({2, in[0], in[1], in[2]}, 4), dir.str());
 }

@@ -128,7 +128,7 @@ TEST(OnnxQdq, RoundTripGivesTheSameInt8Program) {
 // float with fake quantization; either way it must agree with xcept's int8 program to
 // within a few output quantization steps.
 TEST(OnnxQdq, OnnxRuntimeRunsTheExportAsXceptRunsIt) {
-  if (std::string why = test::ort_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  XCEPT_NEED_ORT();
   TempDir dir;
   for (const char* name : {"mini-xception", "mobilenet"}) {
     SCOPED_TRACE(name);
