@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "api/model_source.h"
 #include "cli/bench_options.h"
@@ -21,6 +20,7 @@
 #include "core/clock.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
 #include "train/train_step.h"
@@ -63,10 +63,9 @@ void run_bench_train(const BenchOptions& o) {
   const int64_t classes = g.node_dims(g.output()).back();
   Tensor x(in_dims);
   std::vector<int32_t> labels(size_t(o.batch));
-  std::mt19937 rng(uint32_t(o.zoo.seed));
-  std::uniform_real_distribution<float> u(0.f, 1.f);
-  for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
-  for (auto& l : labels) l = int32_t(rng() % uint32_t(classes));
+  SplitMix64 rng(uint64_t(o.zoo.seed));
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = float(rng.uniform01());
+  for (auto& l : labels) l = int32_t(rng.below(uint64_t(classes)));
 
   Tensor dlogits;
   for (int i = 0; i < o.warmup; ++i) train_step(g, *opt, x, labels, o.lr, 0.f, dlogits);

@@ -2,11 +2,11 @@
 #include "xcept/measure.h"
 
 #include <algorithm>
-#include <random>
 
 #include "analysis/conv_cost.h"
 #include "api/model_source.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
 #include "kernels/memory_bandwidth.h"
@@ -55,10 +55,9 @@ std::vector<MeasuredCost> measure_steps(Executor& ex, const MeasureOptions& o, c
 }
 
 Tensor random_weights(const Dims& dims, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+  SplitMix64 rng(seed);
   Tensor w(dims);
-  for (int64_t i = 0; i < w.numel(); ++i) w[i] = u(rng);
+  for (int64_t i = 0; i < w.numel(); ++i) w[i] = float(rng.uniform(-0.1, 0.1));
   return w;
 }
 

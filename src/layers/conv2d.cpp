@@ -1,11 +1,11 @@
 #include "layers/conv2d.h"
 
 #include <cmath>
-#include <random>
 #include <utility>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "kernels/kernels.h"
 
 namespace xcept {
@@ -14,9 +14,8 @@ void glorot_uniform_fill(Tensor& t, int64_t fan_in, int64_t fan_out, uint32_t se
   if (fan_in <= 0 || fan_out <= 0)
     fail("glorot_uniform_fill: fans must be positive, got fan_in={} fan_out={}", fan_in, fan_out);
   const double limit = std::sqrt(6.0 / double(fan_in + fan_out));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(float(-limit), float(limit));
-  for (int64_t i = 0; i < t.numel(); ++i) t[i] = dist(rng);
+  SplitMix64 rng(seed);
+  for (int64_t i = 0; i < t.numel(); ++i) t[i] = float(rng.uniform(-limit, limit));
 }
 
 // The smallest input extent one axis of `config` can accept, so the constructor can

@@ -48,7 +48,8 @@ struct BackwardSplit {
 };
 
 // Fills `t` from U(-limit, limit), limit = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio
-// 2010), drawing in element order from std::mt19937(seed).
+// 2010), drawing in element order from SplitMix64(seed) (core/rng.h): a seed gives the
+// same weights on every platform.
 void glorot_uniform_fill(Tensor& t, int64_t fan_in, int64_t fan_out, uint32_t seed);
 
 class Conv2d {

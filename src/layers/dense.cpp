@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/clock.h"
+#include "core/rng.h"
 #include "kernels/kernels.h"
 #include "layers/layer_checks.h"
 
@@ -23,10 +24,11 @@ Dims Dense::build(const std::vector<Dims>& inputs, Rng& rng) {
   checked_mul(in_, units_, name() + " weight");
   weight = Tensor({in_, units_});
   grad_weight = Tensor({in_, units_});
-  // Drawn in element order from the graph's generator, so a graph seed fixes every layer.
+  // Drawn in element order from a SplitMix64 stream seeded by the graph's generator, so a
+  // graph seed fixes every layer, on every platform (core/rng.h).
   const double limit = std::sqrt(6.0 / double(in_ + units_));
-  std::uniform_real_distribution<double> dist(-limit, limit);
-  for (int64_t i = 0; i < weight.numel(); ++i) weight[i] = float(dist(rng));
+  SplitMix64 draw(rng());
+  for (int64_t i = 0; i < weight.numel(); ++i) weight[i] = float(draw.uniform(-limit, limit));
   if (use_bias_) {
     bias = Tensor({units_});
     grad_bias = Tensor({units_});

@@ -15,10 +15,10 @@
 // (bound sqrt(6 / fan_in)) keep the signal's scale; the classifier starts near zero,
 // N(0, 0.01), as torchvision's does.
 #include <cmath>
-#include <random>
 #include <span>
 #include <vector>
 
+#include "core/rng.h"
 #include "layers/conv_layers.h"
 #include "layers/dropout.h"
 #include "layers/merge.h"
@@ -98,15 +98,14 @@ Graph build(const std::string& name, const ModelOptions& o, bool v11, bool mini)
   if (dropout > 0) x = g.add<Dropout>({x}, "classifier.0", dropout, o.seed + 1);
   x = conv_relu(g, x, "classifier.1", "classifier.2", torch_conv(in.classes, 1, 1, 0));
   g.add<GlobalAvgPool2D>({x}, "classifier.3");
-  std::mt19937 rng(uint32_t(o.seed * 2654435761u + 17));
+  SplitMix64 rng(derive_seed(uint64_t(o.seed), {0x5157u}));
   for (ParamRef& p : g.params()) {
     Tensor& w = *p.value;
     if (w.rank() != 4) continue;  // biases stay zero
     const bool classifier = p.name == "classifier.1.weight";
     const double fan_in = double(w.dim(0) * w.dim(1) * w.dim(2)), bound = std::sqrt(6 / fan_in);
-    std::uniform_real_distribution<float> kaiming(float(-bound), float(bound));
-    std::normal_distribution<float> small(0.f, 0.01f);
-    for (int64_t i = 0; i < w.numel(); ++i) w[i] = classifier ? small(rng) : kaiming(rng);
+    for (int64_t i = 0; i < w.numel(); ++i)
+      w[i] = float(classifier ? 0.01 * rng.normal() : rng.uniform(-bound, bound));
   }
   return g;
 }

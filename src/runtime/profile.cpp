@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <random>
 #include <set>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "runtime/ops/core_ops.h"
 #include "runtime/ops/dwpw_conv2d_op.h"
 #include "runtime/ops/quant_ops.h"
@@ -15,12 +15,11 @@
 namespace xcept {
 
 std::vector<Tensor> random_inputs(const std::vector<Dims>& dims, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.f, 1.f);
+  SplitMix64 rng(seed);
   std::vector<Tensor> xs;
   for (const Dims& d : dims) {
     Tensor& x = xs.emplace_back(d);
-    for (int64_t i = 0; i < x.numel(); ++i) x[i] = u(rng);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = float(rng.uniform01());
   }
   return xs;
 }
