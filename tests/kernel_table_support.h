@@ -12,13 +12,13 @@
 
 namespace xcept::test {
 
-// Names of an op's rows other than its `_ref` row, as test parameters.
+// Names of an op's rows other than its `_ref` row, as test parameters. An op with no
+// such row leaves its suite uninstantiated, which googletest reports as a failure.
 template <typename Row>
 std::vector<std::string> testable_rows(std::span<const Row> rows) {
   std::vector<std::string> names;
   for (const Row& r : rows)
     if (!r.is_reference()) names.push_back(r.name);
-  if (names.empty()) names.push_back("none");  // keeps the suite instantiated
   return names;
 }
 
