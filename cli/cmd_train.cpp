@@ -12,7 +12,9 @@
 #include "cli/format.h"
 #include "cli/train_console.h"
 #include "cli/zoo_options.h"
+#include "io/checkpoint.h"
 #include "train/evaluate_runtime.h"
+#include "train/model_config.h"
 #include "train/mpi_comm.h"
 #include "train/trainer.h"
 
@@ -28,6 +30,7 @@ struct TrainOptions {
   double lr = 1e-3, weight_decay = -1, epsilon = -1;
   bool distributed = false;
   double bucket_mb = 4, collective_timeout = 30;
+  bool model_given = false;  // --model on the command line
 };
 
 // Runs train() on every rank of an MPI job. An error on any rank is printed by that rank
@@ -52,6 +55,13 @@ void run_train(TrainOptions& o) {
   if (o.weight_decay >= 0) c.optimizer_options.weight_decay = o.weight_decay;
   if (o.epsilon >= 0) c.optimizer_options.epsilon = o.epsilon;
   c.model_options = to_model_options(o.zoo);
+  if (!c.init_from.empty()) {
+    // Fine-tuning: the checkpoint's architecture (model, options, pruned widths), so that
+    // its weights fit; a different --model is refused by the trainer, naming both.
+    const Checkpoint init = read_checkpoint(c.init_from);
+    if (!o.model_given) c.model = init.meta.model;
+    c.model_options = model_options_from_json(init.meta.model_config);
+  }
 
   c.bucket_bytes = int64_t(o.bucket_mb * double(1 << 20));
   std::unique_ptr<MpiComm> comm;
@@ -186,7 +196,8 @@ void add_train_commands(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
   TrainConfig& c = o->config;
   auto* t = app.add_subcommand("train", "train a model on a dataset folder");
-  t->add_option("--model,-m", c.model, "model name (see `xcept models`)")->capture_default_str();
+  auto* model = t->add_option("--model,-m", c.model, "model name (see `xcept models`)")
+                    ->capture_default_str();
   t->add_option("--data,-d", c.data_dir, "dataset folder (IDX, CIFAR-10 binary, image folders)")
       ->capture_default_str();
   t->add_option("--epochs,-e", c.epochs)->capture_default_str()->check(CLI::PositiveNumber);
@@ -238,7 +249,13 @@ void add_train_commands(CLI::App& app) {
       ->capture_default_str();
   t->add_option("--distill-alpha", c.distill.alpha, "weight of the soft targets (x T^2)")
       ->capture_default_str();
-  t->callback([o] { run_train(*o); });
+  t->add_option("--init-from", c.init_from,
+                "start from this checkpoint's weights (fine-tuning): its model, options and "
+                "input normalization, with a fresh optimizer and schedule");
+  t->callback([o, model] {
+    o->model_given = model->count() > 0;
+    run_train(*o);
+  });
 
   auto e = std::make_shared<EvalOptions>();
   auto* ev = app.add_subcommand("eval", "evaluate a checkpoint on a dataset's test split");

@@ -187,6 +187,34 @@ TEST_F(DistillTrainTest, TeacherInTheRuntimeAndADistilledRun) {
       tmp_->str() + "/cli --threads 1");
   EXPECT_EQ(status, 0) << text;
   EXPECT_NE(text.find("distilling from"), std::string::npos) << text;
+  // --init-from: training starts from the checkpoint's weights and architecture (alpha
+  // 0.25, though this command line names none). With a learning rate of 1e-9 the weights
+  // it writes are still the checkpoint's.
+  auto ft = test::run_cli("train --init-from " + ckpt + " --data " + data() +
+                          " --epochs 1 --batch-size 32 --limit-train 64 --optimizer sgd --lr 1e-9 --out " +
+                          tmp_->str() + "/ft --threads 1");
+  ASSERT_EQ(ft.status, 0) << ft.out;
+  EXPECT_NE(ft.out.find("starting from the weights of"), std::string::npos) << ft.out;
+  const Checkpoint from = read_checkpoint(ckpt), tuned = read_checkpoint(tmp_->str() + "/ft/last.ckpt");
+  EXPECT_EQ(tuned.meta.model, "mini-mobilenet");
+  EXPECT_EQ(tuned.meta.model_config.at("alpha"), from.meta.model_config.at("alpha"));
+  int compared = 0;
+  ASSERT_EQ(tuned.params.size(), from.params.size());
+  for (size_t p = 0; p < from.params.size(); ++p) {
+    const std::string& name = from.params[p].name;
+    ASSERT_EQ(tuned.params[p].name, name);
+    if (name.find("moving") != std::string::npos) continue;  // batch statistics move
+    const Tensor& w = from.params[p].tensor;
+    const Tensor& t = tuned.params[p].tensor;
+    ASSERT_EQ(t.numel(), w.numel()) << name;
+    for (int64_t i = 0; i < w.numel(); ++i) ASSERT_NEAR(t[i], w[i], 1e-5) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 10);
+  auto wrong = test::run_cli("train --init-from " + ckpt + " --model mini-xception --data " + data() +
+                             " --epochs 1 --out " + tmp_->str() + "/other");
+  EXPECT_NE(wrong.status, 0);
+  EXPECT_NE(wrong.out.find("not mini-xception"), std::string::npos) << wrong.out;
   auto bad = test::run_cli("train --model mini-mobilenet --data " + data() + " --teacher " +
                            sc.distill.teacher + " --distill-temperature 0 --out " + tmp_->str() +
                            "/bad");
