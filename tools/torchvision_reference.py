@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference data from torchvision 0.14 for xcept's zoo tests (tests/test_models_torchvision.cpp).
+"""Reference data from torchvision 0.14 for xcept's zoo tests (tests/models/test_models_torchvision.cpp).
 
 For each model: builds it with seed 0, gives batch norm random statistics, scales and
 shifts (eval mode), runs one random NCHW input, and writes to OUT/<model>/

@@ -6,7 +6,7 @@
 // Three readers use the same rows:
 //   - dispatch (pick_*) takes the first row whose ISA the CPU runs and whose predicate
 //     accepts the shape; rows are listed best first and each op's `_ref` row is last;
-//   - tests/test_kernels_differential.cpp runs every other row against the `_ref` row;
+//   - tests/kernels/test_kernels_differential.cpp runs every other row against the `_ref` row;
 //   - bench/bench_conv_table.cpp and bench/bench_gemm.cpp time the rows on Xception and
 //     MobileNet shapes, bench/bench_train_kernels.cpp at training shapes.
 // Adding a kernel is one row in table.inc plus its source file.
