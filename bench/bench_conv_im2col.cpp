@@ -31,12 +31,7 @@ const StemConv kStems[] = {
 };
 
 ConvShape stem_shape(const StemConv& sc) {
-  ConvParams p;
-  p.out_channels = sc.m;
-  p.kernel_h = p.kernel_w = 3;
-  p.stride_h = p.stride_w = sc.stride;
-  p.padding = sc.pad;
-  return make_conv_shape("bench", 1, sc.h, sc.h, sc.c, p);
+  return make_conv_shape("bench", 1, sc.h, sc.h, sc.c, conv_params(sc.m, 3, sc.stride, sc.pad));
 }
 
 double flop(const ConvShape& s) {

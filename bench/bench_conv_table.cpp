@@ -62,12 +62,8 @@ const bool registered = [] {
   for (const Pool2dFwdKernel& row : pool2d_fwd_kernels()) {
     if (row.is_reference() || !isa_available(row.isa)) continue;
     for (auto [hw, c] : {std::pair<int64_t, int64_t>{147, 128}, {74, 256}, {37, 728}, {19, 1024}}) {
-      ConvParams p;
-      p.out_channels = p.groups = c;
-      p.kernel_h = p.kernel_w = 3;
-      p.stride_h = p.stride_w = 2;
-      p.padding = Padding::same();
-      const ConvShape s = make_conv_shape("maxpool", 1, hw, hw, c, p);
+      const ConvShape s =
+          make_conv_shape("maxpool", 1, hw, hw, c, conv_params(c, 3, 2, Padding::same(), c));
       const std::string name = "pool2d_fwd/" + std::string(row.name) + "/" + s.to_string();
       benchmark::RegisterBenchmark(name.c_str(), [&row, s](benchmark::State& st) {
         auto x = filled(s.input_numel(), 0.5f), y = filled(s.output_numel(), 0);

@@ -41,13 +41,8 @@ const DwLayer kDwLayers[] = {
 };
 
 ConvShape dw_shape(const DwLayer& l) {
-  ConvParams p;
-  p.out_channels = l.c;
-  p.kernel_h = p.kernel_w = 3;
-  p.stride_h = p.stride_w = l.stride;
-  p.groups = l.c;
-  p.padding = Padding::same();
-  return make_conv_shape("bench", 1, l.hw, l.hw, l.c, p);
+  return make_conv_shape("bench", 1, l.hw, l.hw, l.c,
+                         conv_params(l.c, 3, l.stride, Padding::same(), l.c));
 }
 
 std::vector<float> filled(int64_t n, float v) { return std::vector<float>(size_t(n), v); }

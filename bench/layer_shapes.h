@@ -15,13 +15,7 @@ struct NamedConv {
 
 inline ConvShape conv_layer(int64_t h, int64_t c, int64_t m, int64_t k, int64_t stride,
                             int64_t groups, Padding pad) {
-  ConvParams p;
-  p.out_channels = m;
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
-  p.groups = groups;
-  p.padding = pad;
-  return make_conv_shape("bench", 1, h, h, c, p);
+  return make_conv_shape("bench", 1, h, h, c, conv_params(m, k, stride, pad, groups));
 }
 
 inline std::vector<NamedConv> model_conv_layers() {

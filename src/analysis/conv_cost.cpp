@@ -15,13 +15,7 @@ Cost conv_cost(const ConvShape& s, bool has_bias) {
 
 static ConvShape shape(const char* layer, int64_t h, int64_t w, int64_t c, int64_t m, int64_t k,
                        int64_t stride, int64_t groups, Padding pad) {
-  ConvParams p;
-  p.out_channels = m;
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
-  p.groups = groups;
-  p.padding = pad;
-  return make_conv_shape(layer, 1, h, w, c, p);
+  return make_conv_shape(layer, 1, h, w, c, conv_params(m, k, stride, pad, groups));
 }
 
 // A row of one or two convolutions; the last one's output is the row's.

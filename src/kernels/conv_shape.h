@@ -37,6 +37,19 @@ struct ConvParams {
   int64_t groups = 1;
 };
 
+// The usual square window: `filters` outputs, kernel x kernel, the same stride both ways,
+// no dilation.
+inline ConvParams conv_params(int64_t filters, int64_t kernel, int64_t stride, Padding padding,
+                              int64_t groups = 1) {
+  ConvParams p;
+  p.out_channels = filters;
+  p.kernel_h = p.kernel_w = kernel;
+  p.stride_h = p.stride_w = stride;
+  p.padding = padding;
+  p.groups = groups;
+  return p;
+}
+
 struct ConvShape {
   int64_t n = 0, h = 0, w = 0, c = 0;  // input
   int64_t m = 0;                       // output channels

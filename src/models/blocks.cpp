@@ -11,17 +11,6 @@ int64_t scale_channels(int64_t filters, double alpha) {
   return std::max<int64_t>(1, int64_t(double(filters) * alpha));
 }
 
-ConvParams conv_params(int64_t filters, int64_t kernel, int64_t stride, Padding padding,
-                       int64_t groups) {
-  ConvParams p;
-  p.out_channels = filters;
-  p.kernel_h = p.kernel_w = kernel;
-  p.stride_h = p.stride_w = stride;
-  p.padding = padding;
-  p.groups = groups;
-  return p;
-}
-
 NodeId batch_norm(Graph& g, NodeId x, const std::string& name) {
   return g.add<BatchNorm>({x}, name);
 }

@@ -14,8 +14,6 @@ namespace xcept::models {
 // int(filters * alpha), as Keras applies MobileNet's width multiplier; never below 1.
 int64_t scale_channels(int64_t filters, double alpha);
 
-ConvParams conv_params(int64_t filters, int64_t kernel, int64_t stride, Padding padding,
-                       int64_t groups = 1);
 
 // Conv (no bias) -> BatchNorm "<bn_name>" -> activation "<act_name>" (skipped for none).
 NodeId conv_bn_act(Graph& g, NodeId x, const std::string& name, const ConvParams& conv,

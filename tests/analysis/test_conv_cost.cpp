@@ -8,13 +8,7 @@ using namespace xcept;
 
 static ConvShape conv(int64_t h, int64_t c, int64_t m, int64_t k, int64_t stride, int64_t groups,
                       Padding pad = Padding::same()) {
-  ConvParams p;
-  p.out_channels = m;
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
-  p.groups = groups;
-  p.padding = pad;
-  return make_conv_shape("cost", 1, h, h, c, p);
+  return make_conv_shape("cost", 1, h, h, c, conv_params(m, k, stride, pad, groups));
 }
 
 TEST(ConvCost, SeedExampleFourByFourByThreeWithTwoTwoByTwoFilters) {

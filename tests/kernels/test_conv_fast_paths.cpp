@@ -23,11 +23,7 @@ using namespace xcept;
 namespace {
 
 ConvShape conv3x3(int64_t n, int64_t h, int64_t w, int64_t c, int64_t m, Padding pad) {
-  ConvParams p;
-  p.out_channels = m;
-  p.kernel_h = p.kernel_w = 3;
-  p.padding = pad;
-  return make_conv_shape("fast_paths", n, h, w, c, p);
+  return make_conv_shape("fast_paths", n, h, w, c, conv_params(m, 3, 1, pad));
 }
 
 ConvShape conv1x1(int64_t n, int64_t h, int64_t w, int64_t c, int64_t m) {

@@ -40,13 +40,8 @@ std::unique_ptr<ChannelAffineOp> batch_norm(int64_t c, uint32_t seed) {
 
 std::unique_ptr<Conv2dOp> depthwise(const std::string& name, const Dims& x, int64_t k,
                                     int64_t stride, uint32_t seed) {
-  ConvParams cp;
-  cp.out_channels = x[3];
-  cp.kernel_h = cp.kernel_w = k;
-  cp.stride_h = cp.stride_w = stride;
-  cp.groups = x[3];
-  cp.padding = Padding::same();
-  const ConvShape s = make_conv_shape(name, x[0], x[1], x[2], x[3], cp);
+  const ConvShape s = make_conv_shape(name, x[0], x[1], x[2], x[3],
+                                      conv_params(x[3], k, stride, Padding::same(), x[3]));
   return std::make_unique<Conv2dOp>(s, random_tensor({k, k, 1, x[3]}, seed), Tensor());
 }
 
