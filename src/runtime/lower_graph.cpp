@@ -87,12 +87,12 @@ Program lower_graph(Graph& g, int64_t batch) {
       out = in.at(0);  // the identity at inference
     } else if (auto* mp = dynamic_cast<MaxPool2D*>(layer)) {
       out = p.add_step(name,
-                       std::make_unique<Pool2dOp>(PoolKind::max,
+                       std::make_unique<Pool2dOp>(PoolMode::max,
                                                   mp->window_shape(batch)),
                        in);
     } else if (auto* ap = dynamic_cast<AvgPool2D*>(layer)) {
       out = p.add_step(name,
-                       std::make_unique<Pool2dOp>(PoolKind::avg,
+                       std::make_unique<Pool2dOp>(PoolMode::avg_exclude_pad,
                                                   ap->window_shape(batch)),
                        in);
     } else if (dynamic_cast<GlobalAvgPool2D*>(layer)) {

@@ -35,9 +35,9 @@ bool has_weights(const Op& op) {
 // The activations an int8 step fuses: a clamp in real numbers, [lo, hi].
 std::optional<std::pair<float, float>> clamp_of(const Act& a) {
   switch (a.kind) {
-    case Act::Kind::none: return std::pair{-INFINITY, INFINITY};
-    case Act::Kind::relu: return std::pair{0.f, INFINITY};
-    case Act::Kind::clip: return std::pair{a.a, a.b};
+    case ActKind::none: return std::pair{-INFINITY, INFINITY};
+    case ActKind::relu: return std::pair{0.f, INFINITY};
+    case ActKind::clip: return std::pair{a.a, a.b};
     default: return std::nullopt;  // elu, leaky relu: no int8 form
   }
 }
@@ -159,7 +159,7 @@ class Quantizer {
     // input already is: quantizing for it alone would add a pass, not remove one.
     const ValueId x = st.inputs.empty() ? -1 : st.inputs[0];
     if (const auto* p = dynamic_cast<const Pool2dOp*>(op)) {
-      if (p->kind() != PoolKind::max || as_u8_[size_t(x)] < 0) return nullptr;
+      if (p->mode() != PoolMode::max || as_u8_[size_t(x)] < 0) return nullptr;
       inputs_u8();
       return std::make_unique<QMaxPoolOp>(p->window(), encoding(in[0]));
     }

@@ -22,11 +22,11 @@ constexpr double kTol = 1e-4;
 
 float act_ref(const Act& a, float v) {
   switch (a.kind) {
-    case Act::Kind::none: return v;
-    case Act::Kind::relu: return v > 0 ? v : 0;
-    case Act::Kind::clip: return std::min(std::max(v, a.a), a.b);
-    case Act::Kind::elu: return v > 0 ? v : a.a * std::expm1(v);
-    case Act::Kind::leaky_relu: return v > 0 ? v : a.a * v;
+    case ActKind::none: return v;
+    case ActKind::relu: return v > 0 ? v : 0;
+    case ActKind::clip: return std::min(std::max(v, a.a), a.b);
+    case ActKind::elu: return v > 0 ? v : a.a * std::expm1(v);
+    case ActKind::leaky_relu: return v > 0 ? v : a.a * v;
   }
   return v;
 }
@@ -147,9 +147,8 @@ TEST(RuntimeOps, Pool2dMaxAndAverageMatchLoops) {
     const int pad = it % 3;
     p.padding = pad == 0 ? Padding::valid() : pad == 1 ? Padding::same() : Padding::explicit_(1, 0, 1, 1);
     const ConvShape s = make_conv_shape("t", 2, pick(rng, {4, 7}), pick(rng, {5, 6}), c, p);
-    const PoolKind kind = it % 2 ? PoolKind::max : PoolKind::avg;
-    const bool include_pad = it % 4 == 2;
-    Pool2dOp op(kind, s, include_pad);
+    const bool max = it % 2, include_pad = it % 4 == 2;
+    Pool2dOp op(max ? PoolMode::max : include_pad ? PoolMode::avg_include_pad : PoolMode::avg_exclude_pad, s);
     Tensor x = random_tensor({s.n, s.h, s.w, c}, 10 + it);
     Tensor y = run_op(op, {&x});
     Tensor want({s.n, s.ho, s.wo, c});
@@ -157,7 +156,7 @@ TEST(RuntimeOps, Pool2dMaxAndAverageMatchLoops) {
       for (int64_t oy = 0; oy < s.ho; ++oy)
         for (int64_t ox = 0; ox < s.wo; ++ox)
           for (int64_t ch = 0; ch < c; ++ch) {
-            double acc = kind == PoolKind::max ? -1e30 : 0.0;
+            double acc = max ? -1e30 : 0.0;
             int taps = 0;
             for (int64_t ky = 0; ky < s.kh; ++ky)
               for (int64_t kx = 0; kx < s.kw; ++kx) {
@@ -165,10 +164,10 @@ TEST(RuntimeOps, Pool2dMaxAndAverageMatchLoops) {
                 const int64_t ix = ox * s.stride_w - s.pad_left + kx;
                 if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
                 const double v = x[((n * s.h + iy) * s.w + ix) * c + ch];
-                acc = kind == PoolKind::max ? std::max(acc, v) : acc + v;
+                acc = max ? std::max(acc, v) : acc + v;
                 ++taps;
               }
-            if (kind == PoolKind::avg) acc /= include_pad ? double(s.kh * s.kw) : double(taps);
+            if (!max) acc /= include_pad ? double(s.kh * s.kw) : double(taps);
             want[((n * s.ho + oy) * s.wo + ox) * c + ch] = float(acc);
           }
     EXPECT_LT(max_rel_error(y.data(), want.data(), y.numel()), kTol) << s.to_string();

@@ -69,19 +69,19 @@ class QdqExporter {
   // A float activation after `x` (none: x itself).
   std::string act(const std::string& base, const std::string& x, const Act& a) {
     switch (a.kind) {
-      case Act::Kind::none: return x;
-      case Act::Kind::relu: return b_.node("Relu", {x}, b_.unique(base + "_relu"))->output(0);
-      case Act::Kind::clip: {
+      case ActKind::none: return x;
+      case ActKind::relu: return b_.node("Relu", {x}, b_.unique(base + "_relu"))->output(0);
+      case ActKind::clip: {
         const std::string lo = b_.floats(base + "_min", {}, &a.a);
         const std::string hi = b_.floats(base + "_max", {}, &a.b);
         return b_.node("Clip", {x, lo, hi}, b_.unique(base + "_clip"))->output(0);
       }
-      case Act::Kind::elu: {
+      case ActKind::elu: {
         onnx::NodeProto* n = b_.node("Elu", {x}, b_.unique(base + "_elu"));
         set_float(n, "alpha", a.a);
         return n->output(0);
       }
-      case Act::Kind::leaky_relu: {
+      case ActKind::leaky_relu: {
         onnx::NodeProto* n = b_.node("LeakyRelu", {x}, b_.unique(base + "_leaky_relu"));
         set_float(n, "alpha", a.a);
         return n->output(0);
@@ -253,10 +253,11 @@ class QdqExporter {
     } else if (const auto* a = dynamic_cast<const ActivationOp*>(op)) {
       y = act(s.name, name(x), a->act());
     } else if (const auto* p = dynamic_cast<const Pool2dOp*>(op)) {
-      onnx::NodeProto* n = b_.node(p->kind() == PoolKind::max ? "MaxPool" : "AveragePool", {name(x)},
+      const bool max = p->mode() == PoolMode::max;
+      onnx::NodeProto* n = b_.node(max ? "MaxPool" : "AveragePool", {name(x)},
                                    b_.unique(s.name + "_pool"));
       pool_attributes(n, p->window());
-      if (p->kind() == PoolKind::avg) set_int(n, "count_include_pad", p->count_include_pad() ? 1 : 0);
+      if (!max) set_int(n, "count_include_pad", p->mode() == PoolMode::avg_include_pad ? 1 : 0);
       y = n->output(0);
     } else if (const auto* g = dynamic_cast<const GlobalAvgPoolOp*>(op)) {
       y = b_.node("GlobalAveragePool", {name(x)}, b_.unique(s.name + "_gap"))->output(0);

@@ -168,8 +168,10 @@ void pool(Importer& im) {
     }
   }
   const ConvShape s = window_shape(im, x.dims, x.dims[1], x.dims[1], win);
-  Val y = im.emit(std::make_unique<Pool2dOp>(is_max ? PoolKind::max : PoolKind::avg, s,
-                                             count_include_pad),
+  const PoolMode mode = is_max              ? PoolMode::max
+                        : count_include_pad ? PoolMode::avg_include_pad
+                                            : PoolMode::avg_exclude_pad;
+  Val y = im.emit(std::make_unique<Pool2dOp>(mode, s),
                   {&x}, Layout::nhwc, {}, false);
   set_result(im, std::move(y), one_d);
 }

@@ -47,7 +47,7 @@ void Conv2dOp::run(std::span<const ConstView> in, const MutView& out) const {
   // Bias, addend and activation ride on the kernel (kernels/epilogue.h), applied to each
   // output tile while it is still in cache.
   const ConvEpilogue ep(bias_.empty() ? nullptr : bias_.data(),
-                        with_addend_ ? in[1].data : nullptr, act_kind(act_), act_.a, act_.b);
+                        with_addend_ ? in[1].data : nullptr, act_.kind, act_.a, act_.b);
   if (prepacked_) prepacked_->run(in[0].data, ep, out.data);
   else conv2d_fwd(shape_, in[0].data, weight_.data(), ep, out.data);
 }

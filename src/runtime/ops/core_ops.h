@@ -7,6 +7,7 @@
 #include "kernels/conv2d_prepacked.h"
 #include "kernels/conv_shape.h"
 #include "kernels/gemm_bf16.h"
+#include "kernels/kernels.h"
 #include "runtime/op.h"
 #include "runtime/ops/act.h"
 
@@ -89,26 +90,23 @@ class ActivationOp final : public Op {
   Act act_;
 };
 
-enum class PoolKind { max, avg };
-
-// Max or average pooling over NHWC windows. `window` is a resolved ConvShape with
-// groups = m = c (kh, kw, strides, pads, dilation used). Average pooling divides by the
-// taps inside the unpadded input unless count_include_pad (ONNX's attribute). A window
+// Max or average pooling over NHWC windows, in the kernel table's PoolMode
+// (kernels/kernels.h: average pooling divides by the taps inside the unpadded input, or
+// with avg_include_pad by the whole window, ONNX's count_include_pad). `window` is a
+// resolved ConvShape with groups = m = c (kh, kw, strides, pads, dilation used). A window
 // wholly inside the padding gives -inf (max) or 0 (average).
 class Pool2dOp final : public Op {
  public:
-  Pool2dOp(PoolKind kind, const ConvShape& window, bool count_include_pad = false);
-  const char* type() const override { return kind_ == PoolKind::max ? "MaxPool2d" : "AvgPool2d"; }
+  Pool2dOp(PoolMode mode, const ConvShape& window);
+  const char* type() const override { return mode_ == PoolMode::max ? "MaxPool2d" : "AvgPool2d"; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
-  PoolKind kind() const { return kind_; }
+  PoolMode mode() const { return mode_; }
   const ConvShape& window() const { return window_; }
-  bool count_include_pad() const { return count_include_pad_; }
 
  private:
-  PoolKind kind_;
+  PoolMode mode_;
   ConvShape window_;
-  bool count_include_pad_;
 };
 
 // [n,h,w,c] -> [n,c], or [n,1,1,c] when keep_dims.

@@ -70,7 +70,7 @@ void DenseOp::run(std::span<const ConstView> in, const MutView& out) const {
   int64_t rows = 1;
   for (size_t i = 0; i + 1 < d.size(); ++i) rows *= d[i];
   // Bias and activation fused into the GEMM's epilogue (kernels/epilogue.h).
-  const GemmEpilogue e{bias_.empty() ? nullptr : bias_.data(), nullptr, 0, act_kind(act_),
+  const GemmEpilogue e{bias_.empty() ? nullptr : bias_.data(), nullptr, 0, act_.kind,
                        act_.a, act_.b};
   const GemmEpilogue* ep = bias_.empty() && act_.is_none() ? nullptr : &e;
   if (bf16_weight_) {

@@ -9,7 +9,7 @@ namespace {
 
 ConvEpilogue epilogue(const Conv2dOp& conv, const float* addend) {
   const Tensor& bias = conv.bias();
-  return ConvEpilogue(bias.empty() ? nullptr : bias.data(), addend, act_kind(conv.act()),
+  return ConvEpilogue(bias.empty() ? nullptr : bias.data(), addend, conv.act().kind,
                       conv.act().a, conv.act().b);
 }
 

@@ -10,8 +10,7 @@
 
 namespace xcept {
 
-Pool2dOp::Pool2dOp(PoolKind kind, const ConvShape& window, bool count_include_pad)
-    : kind_(kind), window_(window), count_include_pad_(count_include_pad) {
+Pool2dOp::Pool2dOp(PoolMode mode, const ConvShape& window) : mode_(mode), window_(window) {
   if (window_.m != window_.c)
     fail("{}: pooling window {} must keep the channels", type(), window_.to_string());
 }
@@ -27,10 +26,7 @@ Dims Pool2dOp::output_dims(const std::string& step, std::span<const Dims> in) co
 
 void Pool2dOp::run(std::span<const ConstView> in, const MutView& out) const {
   // The kernel table's pooling rows (kernels/pool2d_nhwc_f32_impl.h), threaded by rows.
-  const PoolMode mode = kind_ == PoolKind::max ? PoolMode::max
-                        : count_include_pad_   ? PoolMode::avg_include_pad
-                                               : PoolMode::avg_exclude_pad;
-  pool2d_fwd(window_, mode, in[0].data, out.data);
+  pool2d_fwd(window_, mode_, in[0].data, out.data);
 }
 
 Dims GlobalAvgPoolOp::output_dims(const std::string& step, std::span<const Dims> in) const {
