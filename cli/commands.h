@@ -1,5 +1,7 @@
-// One file per subcommand (cmd_<name>.cpp; `bench --train` has cmd_bench_train.cpp beside
-// cmd_bench.cpp); each adds itself to the app and sets its own callback.
+// One file per subcommand or small family of them (cmd_<name>.cpp: cmd_train.cpp adds
+// train and eval, cmd_models.cpp models and summary; `bench --train` has
+// cmd_bench_train.cpp beside cmd_bench.cpp); each adds itself to the app and sets its
+// own callback.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -2,7 +2,7 @@
 //
 // Activations are 4-D and laid out NHWC (batch, height, width, channels; channels
 // fastest). Convolution weights are HWIO: [KH][KW][C/groups][M]. See
-// docs/architecture.md for why.
+// docs/design/core.md for why.
 #pragma once
 
 #include <cstdint>

@@ -13,7 +13,7 @@
 // Layout: ONNX is NCHW; convolution-family ops run NHWC. Each value carries a layout tag;
 // the first convolution-family op converts to NHWC, layout-agnostic ops keep it, and
 // layout-sensitive ops (Reshape, Flatten, Transpose, Softmax, Gather, outputs...) get a
-// Transpose back to NCHW first. See docs/architecture.md, "ONNX".
+// Transpose back to NCHW first. See docs/design/onnx.md.
 #pragma once
 
 #include <string>
