@@ -28,7 +28,7 @@ void set_rate(benchmark::State& st, const ConvShape& s) {
 
 // mode 0: bias only; 1: bias + addend + relu6 fused; 2: the same as a separate pass
 // after the convolution (what the runtime did before the epilogue existed).
-void run_prepacked(benchmark::State& st, const ConvShape& s, ConvPrecision p, int mode) {
+void run_prepacked(benchmark::State& st, const ConvShape& s, Precision p, int mode) {
   const bool fused = mode == 1;
   std::vector<float> x(size_t(s.input_numel()), 0.5f), w(size_t(s.weight_numel()), 0.01f);
   std::vector<float> b(size_t(s.m), 0.1f), add(size_t(s.output_numel()), 0.2f);
@@ -70,12 +70,12 @@ const bool registered = [] {
         set_rate(st, s);
       })->Unit(benchmark::kMicrosecond)->UseRealTime();
     }
-    for (ConvPrecision p : {ConvPrecision::f32, ConvPrecision::bf16}) {
-      if (p == ConvPrecision::bf16 && !bf16_gemm_available()) continue;
+    for (Precision p : {Precision::f32, Precision::bf16}) {
+      if (p == Precision::bf16 && !bf16_gemm_available()) continue;
       for (int mode : {0, 1, 2}) {
         const char* suffix[] = {"", "_fused", "_separate"};
         std::string name = std::string("conv2d_prepacked/") +
-                           (p == ConvPrecision::f32 ? "f32" : "bf16") + suffix[mode] + "/" +
+                           (p == Precision::f32 ? "f32" : "bf16") + suffix[mode] + "/" +
                            layer.name;
         benchmark::RegisterBenchmark(name.c_str(), [s, p, mode](benchmark::State& st) {
           run_prepacked(st, s, p, mode);

@@ -31,7 +31,7 @@ GemmShape pointwise_gemm(const ConvShape& s) {
 }  // namespace
 
 Conv2dPrepacked::Conv2dPrepacked(const ConvShape& s, const float* w_hwio,
-                                 ConvPrecision precision)
+                                 Precision precision)
     : shape_(s), w_hwio_(w_hwio) {
   if (!w_hwio) fail("Conv2dPrepacked: null weights for {}", s.to_string());
   // bf16 covers the pointwise convolutions (nearly all the multiply-adds of Xception and
@@ -41,7 +41,7 @@ Conv2dPrepacked::Conv2dPrepacked(const ConvShape& s, const float* w_hwio,
   // f32 Winograd against bf16 im2col (twice the multiply rate) on conv-mobilenet's 3x3
   // stride-1 layers, Zen 5, 2 threads: Winograd wins from 49 tiles (28x28x256: 1.03 ms
   // against 1.46), bf16 at 16 (14x14x512: 1.24 against 1.87).
-  const bool bf16 = precision == ConvPrecision::bf16 && bf16_gemm_available();
+  const bool bf16 = precision == Precision::bf16 && bf16_gemm_available();
   const bool winograd = winograd_f4x4_pays_prepacked(s) && (!bf16 || winograd_tiles(s) >= 32);
   if (bf16 && s.groups == 1 && !winograd &&
       (s.is_pointwise() || s.kh * s.kw * s.c >= 64)) {

@@ -21,6 +21,7 @@
 #include "kernels/conv_shape.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm_bf16.h"
+#include "xcept/types.h"  // Precision: the one enum for f32 / bf16, shared with the API
 
 namespace xcept {
 
@@ -30,12 +31,11 @@ namespace xcept {
 // 3x3 stride-1 ones with 32+ output tiles (f32 Winograd is faster there) and patch rows
 // under 64 values (RGB stems), which stay on f32 im2col.
 // Depthwise and grouped convolutions stay f32 (memory-bound; no GEMM to speed up).
-enum class ConvPrecision { f32, bf16 };
 
 class Conv2dPrepacked {
  public:
   Conv2dPrepacked(const ConvShape& s, const float* w_hwio,
-                  ConvPrecision precision = ConvPrecision::f32);
+                  Precision precision = Precision::f32);
   ~Conv2dPrepacked();
   Conv2dPrepacked(Conv2dPrepacked&&) noexcept;
   Conv2dPrepacked& operator=(Conv2dPrepacked&&) noexcept;

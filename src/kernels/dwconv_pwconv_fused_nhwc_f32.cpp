@@ -74,7 +74,7 @@ DwPwBands dwconv_pwconv_bands(const ConvShape& dw, int threads, int64_t band_byt
 }
 
 DwPwConvFused::DwPwConvFused(const ConvShape& dw, const float* w_dw, const ConvShape& pw,
-                             const float* w_pw, ConvPrecision precision)
+                             const float* w_pw, Precision precision)
     : dw_(dw), pw_(pw), w_dw_(w_dw) {
   if (!dwconv_pwconv_chain(dw, pw))
     fail("DwPwConvFused: depthwise {} does not feed pointwise {} (or pads a whole window)",
@@ -84,7 +84,7 @@ DwPwConvFused::DwPwConvFused(const ConvShape& dw, const float* w_dw, const ConvS
   const Conv2dFwdKernel& row = pick_conv2d_fwd(dw);
   dw_name_ = row.name;
   dw_fn_ = row.fn;
-  if (precision == ConvPrecision::bf16 && bf16_gemm_available()) {
+  if (precision == Precision::bf16 && bf16_gemm_available()) {
     bf16_w_ = std::make_unique<PackedBf16Matrix>(pack_bf16_b(pw.c, pw.m, w_pw, pw.m));
     return;
   }

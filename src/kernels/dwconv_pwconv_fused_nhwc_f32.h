@@ -65,7 +65,7 @@ class DwPwConvFused {
   // w_pw [1][1][c][m] (packed here). bf16 packs the pointwise weights for gemm_bf16 when
   // the CPU has it; the depthwise pass is f32 either way.
   DwPwConvFused(const ConvShape& dw, const float* w_dw, const ConvShape& pw, const float* w_pw,
-                ConvPrecision precision = ConvPrecision::f32);
+                Precision precision = Precision::f32);
   ~DwPwConvFused();
   DwPwConvFused(DwPwConvFused&&) noexcept;
   DwPwConvFused& operator=(DwPwConvFused&&) noexcept;

@@ -222,9 +222,7 @@ Executor::Executor(Program program, const ExecutorOptions& options)
                                                        : physical_memory_bytes());
   // Weights are final now: ops prepare them for their kernels once (Winograd transform,
   // bf16 packing) instead of on every run.
-  const ConvPrecision cp =
-      impl_->precision == Precision::bf16 ? ConvPrecision::bf16 : ConvPrecision::f32;
-  for (Step& st : impl_->program.steps()) st.op->prepare(cp);
+  for (Step& st : impl_->program.steps()) st.op->prepare(impl_->precision);
   impl_->arena = Tensor({std::max<int64_t>(impl_->arena_bytes / int64_t(sizeof(float)), 1)});
   auto& values = impl_->program.values();
   impl_->ptr.assign(values.size(), nullptr);

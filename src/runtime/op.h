@@ -8,10 +8,9 @@
 
 #include "core/tensor.h"
 #include "kernels/quant.h"
+#include "xcept/types.h"
 
 namespace xcept {
-
-enum class ConvPrecision;  // kernels/conv2d_prepacked.h
 
 // Element type of a program value: float32, or uint8 codes of an int8 program
 // (docs/quantization.md) with the value's QuantParams. Views always carry a float
@@ -66,7 +65,7 @@ class Op {
   // (after every pass): an op may prepare its weights for its kernels here (Winograd's
   // transform, bf16 packing; kernels/conv2d_prepacked.h). bf16 asks for bf16 multiplies
   // where the op has them. Parameters must not change afterwards.
-  virtual void prepare(ConvPrecision) {}
+  virtual void prepare(Precision) {}
 };
 
 }  // namespace xcept

@@ -252,7 +252,7 @@ TEST(Conv2dPrepacked, Bf16PointwiseMatchesRoundedReference) {
   auto b = test::random_vector<float>(s.m, 12);
   auto add = test::random_vector<float>(s.output_numel(), 13);
   const ConvEpilogue ep(b.data(), add.data(), ActKind::relu);
-  const Conv2dPrepacked pp(s, w.data(), ConvPrecision::bf16);
+  const Conv2dPrepacked pp(s, w.data(), Precision::bf16);
   EXPECT_STREQ(pp.kernel_name(), "conv2d_fwd_1x1_nhwc_bf16_avx512bf16");
   EXPECT_GT(pp.packed_bytes(), 0);
   std::vector<float> got(s.output_numel(), NAN);
@@ -267,7 +267,7 @@ TEST(Conv2dPrepacked, Bf16PointwiseMatchesRoundedReference) {
   dp.out_channels = 16, dp.kernel_h = dp.kernel_w = 3, dp.groups = 16;
   const ConvShape sd = make_conv_shape("fast_paths", 1, 6, 6, 16, dp);
   auto wd = test::random_vector<float>(sd.weight_numel(), 14);
-  EXPECT_STREQ(Conv2dPrepacked(sd, wd.data(), ConvPrecision::bf16).kernel_name(),
+  EXPECT_STREQ(Conv2dPrepacked(sd, wd.data(), Precision::bf16).kernel_name(),
                pick_conv2d_fwd(sd).name);
 }
 
@@ -288,7 +288,7 @@ TEST(Conv2dPrepacked, Bf16Im2colMatchesRoundedReference) {
     auto b = test::random_vector<float>(s.m, 17);
     auto add = test::random_vector<float>(s.output_numel(), 18);
     const ConvEpilogue ep(b.data(), add.data(), ActKind::leaky_relu, 0.1f);
-    const Conv2dPrepacked pp(s, w.data(), ConvPrecision::bf16);
+    const Conv2dPrepacked pp(s, w.data(), Precision::bf16);
     EXPECT_STREQ(pp.kernel_name(), "conv2d_fwd_im2col_nhwc_bf16_avx512bf16");
     std::vector<float> got(s.output_numel(), NAN);
     pp.run(x.data(), ep, got.data());

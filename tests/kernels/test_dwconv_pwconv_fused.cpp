@@ -194,7 +194,7 @@ TEST(DwPwConvFused, Bf16PointwiseStaysCloseToF32) {
   c.dw_act = c.pw_act = ActKind::clip;
   const Data d = make_data(c, 10);
   const std::vector<float> want = reference(c, d);
-  const DwPwConvFused fused(c.dw, d.w_dw.data(), c.pw, d.w_pw.data(), ConvPrecision::bf16);
+  const DwPwConvFused fused(c.dw, d.w_dw.data(), c.pw, d.w_pw.data(), Precision::bf16);
   EXPECT_TRUE(fused.bf16());
   std::vector<float> got(want.size());
   fused.run(d.x.data(), d.dw_ep, d.pw_ep, got.data(), 16 << 10);

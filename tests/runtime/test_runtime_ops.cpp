@@ -224,10 +224,10 @@ TEST(RuntimeOps, DensePrepackedMatchesPackingPerCall) {
     Tensor x = random_tensor({rows, k}, 60 + it), w = random_tensor({k, m}, 70 + it);
     Tensor b = random_tensor({m}, 80 + it);
     DenseOp per_call(w, b, kActs[it]), packed(w, b, kActs[it]), planned(w, b, kActs[it]);
-    packed.prepare(ConvPrecision::f32);
+    packed.prepare(Precision::f32);
     const Dims xd = x.dims();
     planned.output_dims("test", {&xd, 1});  // as a Program does before prepare()
-    planned.prepare(ConvPrecision::f32);
+    planned.prepare(Precision::f32);
     Tensor want = run_op(per_call, {&x}), got = run_op(packed, {&x});
     Tensor got_planned = run_op(planned, {&x});
     ASSERT_EQ(got.dims(), want.dims());

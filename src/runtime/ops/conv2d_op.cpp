@@ -39,7 +39,7 @@ Dims Conv2dOp::output_dims(const std::string& step, std::span<const Dims> in) co
   return y;
 }
 
-void Conv2dOp::prepare(ConvPrecision precision) {
+void Conv2dOp::prepare(Precision precision) {
   prepacked_ = std::make_unique<const Conv2dPrepacked>(shape_, weight_.data(), precision);
 }
 

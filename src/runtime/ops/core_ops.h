@@ -38,7 +38,7 @@ class Conv2dOp final : public Op {
   bool with_addend() const { return with_addend_; }
   void set_with_addend(bool v) { with_addend_ = v; }
   // Picks the kernel once and prepares the weights for it (run() then uses it).
-  void prepare(ConvPrecision precision) override;
+  void prepare(Precision precision) override;
   // The kernel run() uses once prepared, else "" (per-call dispatch).
   const char* kernel_name() const { return prepacked_ ? prepacked_->kernel_name() : ""; }
 
@@ -142,7 +142,7 @@ class DenseOp final : public Op {
   void set_act(Act a) { act_ = a; }
   // Packs the weights once for the GEMM's micro-kernel (f32), or for the bf16 GEMM
   // (bf16, when the CPU has AVX512_BF16): at batch 1 packing per call cost 4x the GEMM.
-  void prepare(ConvPrecision precision) override;
+  void prepare(Precision precision) override;
 
  private:
   Tensor weight_, bias_;

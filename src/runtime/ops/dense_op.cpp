@@ -46,10 +46,10 @@ GemmShape dense_gemm(int64_t rows, int64_t k, int64_t m) {
 
 }  // namespace
 
-void DenseOp::prepare(ConvPrecision precision) {
+void DenseOp::prepare(Precision precision) {
   bf16_weight_.reset();
   packed_weight_ = Tensor();
-  if (precision == ConvPrecision::bf16 && bf16_gemm_available()) {
+  if (precision == Precision::bf16 && bf16_gemm_available()) {
     bf16_weight_ = std::make_unique<const PackedBf16Matrix>(
         pack_bf16_b(weight_.dim(0), weight_.dim(1), weight_.data(), weight_.dim(1)));
     return;

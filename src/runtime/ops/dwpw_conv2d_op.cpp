@@ -36,7 +36,7 @@ Dims DwPwConv2dOp::output_dims(const std::string& step, std::span<const Dims> in
   return pw_->output_dims(step, pw_in);
 }
 
-void DwPwConv2dOp::prepare(ConvPrecision precision) {
+void DwPwConv2dOp::prepare(Precision precision) {
   fused_ = std::make_unique<const DwPwConvFused>(dw_->shape(), dw_->weight().data(),
                                                  pw_->shape(), pw_->weight().data(), precision);
   kernel_name_ = std::string(fused_->depthwise_kernel_name()) + " + 1x1 " +

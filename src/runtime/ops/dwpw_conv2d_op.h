@@ -30,7 +30,7 @@ class DwPwConv2dOp final : public Op {
   int64_t param_bytes() const override { return dw_->param_bytes() + pw_->param_bytes(); }
   // Packs the pointwise weights once: f32 GEMM panels, or bf16 panels for gemm_bf16 when
   // asked and available (the depthwise pass stays f32, as in Conv2dOp).
-  void prepare(ConvPrecision precision) override;
+  void prepare(Precision precision) override;
 
   const Conv2dOp& depthwise() const { return *dw_; }
   const Conv2dOp& pointwise() const { return *pw_; }

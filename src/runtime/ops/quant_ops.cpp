@@ -90,7 +90,7 @@ Dims QConv2dOp::output_dims(const std::string& step, std::span<const Dims> in) c
   return {shape_.n, shape_.ho, shape_.wo, shape_.m};
 }
 
-void QConv2dOp::prepare(ConvPrecision) {
+void QConv2dOp::prepare(Precision) {
   prepacked_ = std::make_unique<const QConv2dPrepacked>(shape_, w_.data());
 }
 
@@ -132,7 +132,7 @@ Dims QDenseOp::output_dims(const std::string& step, std::span<const Dims> in) co
   return out;
 }
 
-void QDenseOp::prepare(ConvPrecision) {
+void QDenseOp::prepare(Precision) {
   packed_ = std::make_unique<const QGemmPackedB>(qgemm_pack_b(k_, m_, w_.data(), m_));
 }
 

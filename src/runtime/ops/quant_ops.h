@@ -60,7 +60,7 @@ class QConv2dOp final : public Op {
   QuantParams output_quant() const override { return out_.q; }
   int64_t macs() const override;
   int64_t param_bytes() const override;
-  void prepare(ConvPrecision) override;
+  void prepare(Precision) override;
 
   const ConvShape& shape() const { return shape_; }
   const std::vector<int8_t>& weight() const { return w_; }  // HWIO codes
@@ -99,7 +99,7 @@ class QDenseOp final : public Op {
   QuantParams output_quant() const override { return f32_out_ ? QuantParams{} : out_.q; }
   int64_t macs() const override { return macs_; }
   int64_t param_bytes() const override;
-  void prepare(ConvPrecision) override;
+  void prepare(Precision) override;
   // The GEMM micro-kernel the packed weights are for ("" before prepare).
   const char* kernel_name() const { return packed_ ? qgemm_packed_kernel_name(*packed_) : ""; }
   // Run the table's `_ref` row instead (tests).
