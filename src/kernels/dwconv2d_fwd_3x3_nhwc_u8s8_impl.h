@@ -138,7 +138,7 @@ struct QDwConv3x3 {
       }
     }
     const Params p{&s, w32, bias, zp_rows, mult, cp,
-                   typename V::Requant(ep.y_zero_point, ep.y_min, ep.y_max),
+                   typename V::Requant{ep.y_zero_point, ep.y_min, ep.y_max},
                    V::set1(ep.x_zero_point)};
     const int64_t row_bytes = s.w * s.c;
     parallel_for(s.n * s.ho, 1, [&](int64_t r0, int64_t r1) {
