@@ -18,6 +18,17 @@ inline Tensor random_tensor(const Dims& dims, uint32_t seed, float lo = -1.f, fl
 }
 
 // Runs `op` on `inputs` into a fresh output (dims from output_dims).
+inline Tensor run_op(const Op& op, const std::vector<const Tensor*>& inputs);
+
+// As a program runs it: bound to the input dims first (Op::bind), so macs() counts them.
+inline Tensor run_op(Op& op, const std::vector<const Tensor*>& inputs) {
+  std::vector<Dims> dims;
+  for (const Tensor* t : inputs) dims.push_back(t->dims());
+  op.output_dims("test", dims);
+  op.bind(dims);
+  return run_op(static_cast<const Op&>(op), inputs);
+}
+
 inline Tensor run_op(const Op& op, const std::vector<const Tensor*>& inputs) {
   std::vector<Dims> dims;
   std::vector<ConstView> views;

@@ -47,6 +47,11 @@ class Op {
   // and the dims that do not fit.
   virtual Dims output_dims(const std::string& step, std::span<const Dims> in) const = 0;
 
+  // Called once when the op joins a program (Program::add_step), with the input dims
+  // output_dims accepted: an op whose cost or kernel choice depends on them (Dense: the
+  // rows) keeps what it needs here.
+  virtual void bind(std::span<const Dims> in) { (void)in; }
+
   // Computes out from in (dims as output_dims promised). out does not alias any input,
   // unless in_place_input() names the input it may overwrite.
   virtual void run(std::span<const ConstView> in, const MutView& out) const = 0;

@@ -40,6 +40,7 @@ ValueId Program::add_step(std::string name, std::unique_ptr<Op> op, std::vector<
   Value out;
   out.name = name;
   out.dims = op->output_dims(name, in_dims);
+  op->bind(in_dims);
   out.dtype = op->output_dtype();
   out.quant = op->output_quant();
   values_.push_back(std::move(out));

@@ -129,6 +129,7 @@ class DenseOp final : public Op {
   DenseOp(Tensor weight_km, Tensor bias, Act act = {});
   const char* type() const override { return "Dense"; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
+  void bind(std::span<const Dims> in) override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   int64_t macs() const override { return macs_; }
   int64_t param_bytes() const override {
@@ -147,7 +148,7 @@ class DenseOp final : public Op {
  private:
   Tensor weight_, bias_;
   Act act_;
-  mutable int64_t macs_ = 0;
+  int64_t macs_ = 0;  // of the bound input (bind)
   std::unique_ptr<const PackedBf16Matrix> bf16_weight_;
   Tensor packed_weight_;  // gemm_pack_b panels; empty until prepare(f32)
 };

@@ -24,10 +24,13 @@ Dims DenseOp::output_dims(const std::string& step, std::span<const Dims> in) con
          weight_.dim(0), dims_to_string(weight_.dims()));
   Dims out = in[0];
   out.back() = weight_.dim(1);
+  return out;
+}
+
+void DenseOp::bind(std::span<const Dims> in) {
   int64_t rows = 1;
   for (size_t i = 0; i + 1 < in[0].size(); ++i) rows *= in[0][i];
   macs_ = rows * weight_.dim(0) * weight_.dim(1);
-  return out;
 }
 
 namespace {
@@ -57,7 +60,7 @@ void DenseOp::prepare(Precision precision) {
   // The packed layout depends on k, n and the micro-kernel only, not on the rows.
   const int64_t k = weight_.dim(0), m = weight_.dim(1);
   const GemmShape g = dense_gemm(1, k, m);
-  // One input row (output_dims saw the program's dims): a table row that streams B as
+  // One input row (bind saw the program's dims): a table row that streams B as
   // it is beats the 10-row micro-tiles, packed or not; nothing to pack then.
   if (macs_ == k * m && pick_gemm(g).supports == gemm_single_row) return;
   packed_weight_ = Tensor({gemm_packed_b_floats(g)});

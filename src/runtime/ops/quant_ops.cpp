@@ -128,9 +128,10 @@ Dims QDenseOp::output_dims(const std::string& step, std::span<const Dims> in) co
     fail("{}: QDense input {} must end in {} features", step, dims_to_string(in[0]), k_);
   Dims out = in[0];
   out.back() = m_;
-  macs_ = numel_of(in[0]) / k_ * k_ * m_;
   return out;
 }
+
+void QDenseOp::bind(std::span<const Dims> in) { macs_ = numel_of(in[0]) / k_ * k_ * m_; }
 
 void QDenseOp::prepare(Precision) {
   packed_ = std::make_unique<const QGemmPackedB>(qgemm_pack_b(k_, m_, w_.data(), m_));

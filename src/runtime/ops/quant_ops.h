@@ -94,6 +94,7 @@ class QDenseOp final : public Op {
            bool f32_out);
   const char* type() const override { return "QDense"; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
+  void bind(std::span<const Dims> in) override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
   DType output_dtype() const override { return f32_out_ ? DType::f32 : DType::u8; }
   QuantParams output_quant() const override { return f32_out_ ? QuantParams{} : out_.q; }
@@ -124,7 +125,7 @@ class QDenseOp final : public Op {
   QuantOutput out_;
   bool f32_out_;
   bool reference_ = false;
-  mutable int64_t macs_ = 0;
+  int64_t macs_ = 0;  // of the bound input (bind)
   std::unique_ptr<const QGemmPackedB> packed_;
 };
 

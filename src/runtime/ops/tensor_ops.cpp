@@ -291,8 +291,20 @@ Dims MatMulOp::output_dims(const std::string& step, std::span<const Dims> in) co
   }
   y[r - 2] = m;
   y[r - 1] = n;
-  macs_ = checked_mul(numel_of(y), k, step);
+  checked_mul(numel_of(y), k, step);  // the MACs must fit (bind counts them)
   return y;
+}
+
+void MatMulOp::bind(std::span<const Dims> in) {
+  const Dims &a = in[0], &b = in[1];
+  const size_t r = std::max(a.size(), b.size());
+  int64_t batch = 1;  // broadcast batch dims, as output_dims resolved them
+  for (size_t i = 0; i + 2 < r; ++i) {
+    const int64_t da = i + a.size() >= r ? a[i + a.size() - r] : 1;
+    const int64_t db = i + b.size() >= r ? b[i + b.size() - r] : 1;
+    batch *= std::max(da, db);
+  }
+  macs_ = batch * a[a.size() - 2] * a.back() * b.back();
 }
 
 void MatMulOp::run(std::span<const ConstView> in, const MutView& out) const {

@@ -105,10 +105,11 @@ class MatMulOp final : public Op {
   const char* type() const override { return "MatMul"; }
   Dims output_dims(const std::string& step, std::span<const Dims> in) const override;
   void run(std::span<const ConstView> in, const MutView& out) const override;
+  void bind(std::span<const Dims> in) override;
   int64_t macs() const override { return macs_; }
 
  private:
-  mutable int64_t macs_ = 0;
+  int64_t macs_ = 0;  // of the bound inputs (bind)
 };
 
 enum class UnaryKind { sigmoid, tanh, exp, log, neg, abs, sqrt, reciprocal, softplus, softsign,
