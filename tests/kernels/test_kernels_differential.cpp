@@ -88,13 +88,7 @@ std::vector<ConvShape> conv_cases() {
   for (int i = 0; i < 160; ++i) cases.push_back(conv_case(rng, i % 4));
   // Real layer shapes with channel counts off the vector width.
   auto add = [&](int64_t h, int64_t c, int64_t m, int64_t k, int64_t s, int64_t g, Padding pad) {
-    ConvParams p;
-    p.out_channels = m;
-    p.kernel_h = p.kernel_w = k;
-    p.stride_h = p.stride_w = s;
-    p.groups = g;
-    p.padding = pad;
-    cases.push_back(make_conv_shape("differential", 1, h, h, c, p));
+    cases.push_back(make_conv_shape("differential", 1, h, h, c, conv_params(m, k, s, pad, g)));
   };
   add(5, 728, 728, 3, 1, 728, Padding::same());   // Xception middle-flow depthwise
   add(5, 728, 728, 1, 1, 1, Padding::valid());    // Xception middle-flow pointwise

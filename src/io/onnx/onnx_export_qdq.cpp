@@ -42,10 +42,15 @@ class QdqExporter {
   const Value& value(ValueId v) const { return p_.value(v); }
   const std::string& name(ValueId v) const { return names_.at(v); }
 
-  // Scale and zero-point initializers of an encoding (uint8 activations).
-  std::pair<std::string, std::string> encoding(const std::string& base, QuantParams q) {
+  // Scale and zero-point initializers of uint8 value v's encoding: made once, shared by
+  // its QuantizeLinear and every DequantizeLinear of it.
+  std::pair<std::string, std::string> encoding(ValueId v, const std::string& base) {
+    auto it = enc_.find(v);
+    if (it != enc_.end()) return it->second;
+    const QuantParams q = value(v).quant;
     const uint8_t zp = uint8_t(q.zero_point);
-    return {b_.floats(base + "_scale", {}, &q.scale), b_.uint8s(base + "_zero_point", {}, &zp)};
+    return enc_[v] = {b_.floats(base + "_scale", {}, &q.scale),
+                      b_.uint8s(base + "_zero_point", {}, &zp)};
   }
 
   // The float form of a uint8 value (one DequantizeLinear per value, shared by readers).
@@ -53,7 +58,7 @@ class QdqExporter {
     if (value(v).dtype != DType::u8) return name(v);
     auto it = dq_.find(v);
     if (it != dq_.end()) return it->second;
-    const auto [s, z] = encoding(name(v), value(v).quant);
+    const auto [s, z] = encoding(v, name(v));
     const std::string out = b_.unique(name(v) + "_dq");
     b_.node("DequantizeLinear", {name(v), s, z}, out);
     return dq_[v] = out;
@@ -62,7 +67,7 @@ class QdqExporter {
   // Quantizes float `x` to the step's output encoding, as the step's output value.
   void quantize_to(const Step& s, const std::string& x) { names_[s.output] = quantize(s, x, s.name); }
   std::string quantize(const Step& s, const std::string& x, const std::string& out) {
-    const auto [sc, z] = encoding(s.name, value(s.output).quant);
+    const auto [sc, z] = encoding(s.output, s.name);
     return b_.node("QuantizeLinear", {x, sc, z}, b_.unique(out))->output(0);
   }
 
@@ -278,6 +283,7 @@ class QdqExporter {
   const Program& p_;
   Builder& b_;
   std::map<ValueId, std::string> names_, dq_;
+  std::map<ValueId, std::pair<std::string, std::string>> enc_;
 };
 
 }  // namespace

@@ -24,11 +24,9 @@ struct Encoding {
   std::vector<float> scale;
   std::vector<int64_t> zero_point;
   int64_t axis = 1, qmin = 0, qmax = 255;
-  size_t at(const Dims& dims, int64_t flat) const {  // the entry for element `flat`
-    if (scale.size() == 1) return 0;
-    int64_t inner = 1;
-    for (size_t d = size_t(axis) + 1; d < dims.size(); ++d) inner *= dims[d];
-    return size_t((flat / inner) % dims[size_t(axis)]);
+  int64_t inner = 1, axis_len = 1;  // per axis: elements after the axis, and its length
+  size_t at(int64_t flat) const {   // the entry for element `flat`
+    return scale.size() == 1 ? 0 : size_t((flat / inner) % axis_len);
   }
 };
 
@@ -59,6 +57,8 @@ Encoding read_encoding(Importer& im, const Dims& data_dims, int32_t codes_type) 
     if (s.dims.size() != 1 || s.dims[0] != data_dims[size_t(e.axis)])
       im.bad("per-axis scale {} does not match axis {} of {}", dims_to_string(s.dims), e.axis,
              dims_to_string(data_dims));
+    e.axis_len = data_dims[size_t(e.axis)];
+    for (size_t d = size_t(e.axis) + 1; d < data_dims.size(); ++d) e.inner *= data_dims[d];
   }
   return e;
 }
@@ -77,7 +77,7 @@ void quantize_linear(Importer& im) {
     const Tensor& f = x.constant->f32;
     std::vector<int64_t> q(size_t(f.numel()));
     for (int64_t i = 0; i < f.numel(); ++i) {
-      const size_t c = e.at(x.dims, i);
+      const size_t c = e.at(i);
       const double v = std::nearbyint(double(f[i]) / double(e.scale[c])) + double(e.zero_point[c]);
       q[size_t(i)] = int64_t(std::clamp(v, double(e.qmin), double(e.qmax)));
     }
@@ -117,7 +117,7 @@ void dequantize_linear(Importer& im) {
     const Encoding e = read_encoding(im, x.dims, q.onnx_type ? q.onnx_type : TensorProto::UINT8);
     Tensor f(x.dims);
     for (int64_t i = 0; i < f.numel(); ++i) {
-      const size_t c = e.at(x.dims, i);
+      const size_t c = e.at(i);
       f[i] = float(double(q.i64[size_t(i)] - e.zero_point[c]) * double(e.scale[c]));
     }
     im.set_out(0, im.constant(HostTensor::from_f32(std::move(f))));
@@ -150,10 +150,8 @@ namespace xcept {
 
 bool onnx_has_qdq(const onnx::ModelProto& model) {
   for (const auto& n : model.graph().node())
-    if (n.op_type() == "QuantizeLinear" || n.op_type() == "QLinearConv" ||
-        n.op_type() == "QLinearMatMul")
-      return true;
-  return false;
+    if (n.op_type() == "QuantizeLinear") return true;
+  return onnx_has_qoperators(model);
 }
 
 namespace {
