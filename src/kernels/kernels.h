@@ -1,6 +1,6 @@
 // The kernel table: the convolution, GEMM, pooling, training batch-norm and int8
 // (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
-// kernels/table.inc (the bf16 GEMM, the prepacked inference paths of
+// kernels/table/<op>.inc (the list of ops: kernels/table/ops.inc; the bf16 GEMM, the prepacked inference paths of
 // kernels/conv2d_prepacked.h, the fused depthwise-pointwise band kernel and the
 // elementwise activations are not rows yet). A row is (name, ISA, supports-predicate).
 // Three readers use the same rows:
@@ -9,7 +9,7 @@
 //   - tests/kernels/test_kernels_differential.cpp runs every other row against the `_ref` row;
 //   - bench/bench_conv_table.cpp and bench/bench_gemm.cpp time the rows on Xception and
 //     MobileNet shapes, bench/bench_train_kernels.cpp at training shapes.
-// Adding a kernel is one row in table.inc plus its source file.
+// Adding a kernel is one row in its op's .inc file plus its source file.
 //
 // Kernels know no graph and allocate only scratch. Pointers are dense in the layouts
 // that kernels/conv_shape.h and kernels/gemm_shape.h describe. Outputs are overwritten,
@@ -105,13 +105,18 @@ using qgemm_fn = void(const QGemmShape& s, const uint8_t* a, const int8_t* b,
 using qconv2d_fwd_fn = void(const ConvShape& s, const uint8_t* x, const int8_t* w,
                             const QuantEpilogue& ep, uint8_t* y);
 
-template <typename Shape, typename Fn>
+// True for a name that ends in "_ref": an op's oracle row.
+bool is_reference_kernel_name(const char* name);
+
+template <typename ShapeT, typename FnT>
 struct KernelRow {
+  using Shape = ShapeT;
+  using Fn = FnT;
   const char* name;
   Isa isa;
   bool (*supports)(const Shape&);
   Fn* fn;
-  bool is_reference() const;
+  bool is_reference() const { return is_reference_kernel_name(name); }
 };
 
 using Conv2dFwdKernel = KernelRow<ConvShape, conv2d_fwd_fn>;
@@ -216,30 +221,41 @@ bool qconv_pointwise(const ConvShape&);      // 1x1, stride 1, no padding, group
 bool qconv_dense(const ConvShape&);          // groups 1, any window
 
 // Declarations of every kernel function named in the table.
-#define XCEPT_CONV2D_FWD(name, isa, supports) conv2d_fwd_fn name;
-#define XCEPT_CONV2D_BWD_DATA(name, isa, supports) conv2d_bwd_data_fn name;
-#define XCEPT_CONV2D_BWD_FILTER(name, isa, supports) conv2d_bwd_filter_fn name;
-#define XCEPT_CONV2D_BWD(name, isa, supports) conv2d_bwd_fn name;
-#define XCEPT_GEMM(name, isa, supports) gemm_fn name;
-#define XCEPT_POOL2D_FWD(name, isa, supports) pool2d_fwd_fn name;
-#define XCEPT_POOL2D_BWD(name, isa, supports) pool2d_bwd_fn name;
-#define XCEPT_BATCH_NORM_STATS(name, isa, supports) batch_norm_stats_fn name;
-#define XCEPT_BATCH_NORM_FWD(name, isa, supports) batch_norm_fwd_fn name;
-#define XCEPT_BATCH_NORM_BWD(name, isa, supports) batch_norm_bwd_fn name;
-#define XCEPT_QGEMM(name, isa, supports) qgemm_fn name;
-#define XCEPT_QCONV2D_FWD(name, isa, supports) qconv2d_fwd_fn name;
-#include "kernels/table.inc"
-#undef XCEPT_CONV2D_FWD
-#undef XCEPT_CONV2D_BWD_DATA
-#undef XCEPT_CONV2D_BWD_FILTER
-#undef XCEPT_CONV2D_BWD
-#undef XCEPT_GEMM
-#undef XCEPT_POOL2D_FWD
-#undef XCEPT_POOL2D_BWD
-#undef XCEPT_BATCH_NORM_STATS
-#undef XCEPT_BATCH_NORM_FWD
-#undef XCEPT_BATCH_NORM_BWD
-#undef XCEPT_QGEMM
-#undef XCEPT_QCONV2D_FWD
+#define XCEPT_KERNEL(name, isa, supports) conv2d_fwd_fn name;
+#include "kernels/table/conv2d_fwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) conv2d_bwd_data_fn name;
+#include "kernels/table/conv2d_bwd_data.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) conv2d_bwd_filter_fn name;
+#include "kernels/table/conv2d_bwd_filter.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) conv2d_bwd_fn name;
+#include "kernels/table/conv2d_bwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) gemm_fn name;
+#include "kernels/table/gemm.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) pool2d_fwd_fn name;
+#include "kernels/table/pool2d_fwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) pool2d_bwd_fn name;
+#include "kernels/table/pool2d_bwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) batch_norm_stats_fn name;
+#include "kernels/table/batch_norm_stats.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) batch_norm_fwd_fn name;
+#include "kernels/table/batch_norm_fwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) batch_norm_bwd_fn name;
+#include "kernels/table/batch_norm_bwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) qgemm_fn name;
+#include "kernels/table/qgemm.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) qconv2d_fwd_fn name;
+#include "kernels/table/qconv2d_fwd.inc"
+#undef XCEPT_KERNEL
 
 }  // namespace xcept

@@ -4,7 +4,7 @@
 // layer, as dequantized floats. A is activations (NHWC pixels x channels), B weights
 // (HWIO as a [kh*kw*c x m] matrix, Dense's [k][m]), all row-major.
 //
-// Table rows (kernels/table.inc, op qgemm) take B as it is stored and pack it per call;
+// Table rows (kernels/table/qgemm.inc) take B as it is stored and pack it per call;
 // inference packs it once (qgemm_pack_b) for the micro-kernel qgemm_prepacked runs.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Builds the per-op arrays from table.inc and dispatches over them.
+// Builds the per-op arrays from kernels/table/<op>.inc and dispatches over them.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -50,149 +50,50 @@ bool qconv_dense(const ConvShape& s) { return s.groups == 1; }
 
 std::string BatchNormShape::to_string() const { return fmt::format("{} rows x {} channels", rows, c); }
 
-template <typename Shape, typename Fn>
-bool KernelRow<Shape, Fn>::is_reference() const {
-  size_t len = std::strlen(name);
+bool is_reference_kernel_name(const char* name) {
+  const size_t len = std::strlen(name);
   return len >= 4 && std::strcmp(name + len - 4, "_ref") == 0;
 }
-template struct KernelRow<ConvShape, conv2d_fwd_fn>;
-template struct KernelRow<ConvShape, conv2d_bwd_data_fn>;
-template struct KernelRow<ConvShape, conv2d_bwd_filter_fn>;
-template struct KernelRow<ConvShape, conv2d_bwd_fn>;
-template struct KernelRow<GemmShape, gemm_fn>;
-template struct KernelRow<ConvShape, pool2d_fwd_fn>;
-template struct KernelRow<ConvShape, pool2d_bwd_fn>;
-template struct KernelRow<BatchNormShape, batch_norm_stats_fn>;
-template struct KernelRow<BatchNormShape, batch_norm_fwd_fn>;
-template struct KernelRow<BatchNormShape, batch_norm_bwd_fn>;
-template struct KernelRow<QGemmShape, qgemm_fn>;
-template struct KernelRow<ConvShape, qconv2d_fwd_fn>;
 
-#define XCEPT_ROW(name, isa, supports) {#name, Isa::isa, supports, name},
-#define XCEPT_SKIP(name, isa, supports)
-
-// Each array reads table.inc once with its own op's rows switched on and the rest skipped.
-#define XCEPT_CONV2D_FWD XCEPT_SKIP
-#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
-#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
-#define XCEPT_CONV2D_BWD XCEPT_SKIP
-#define XCEPT_GEMM XCEPT_SKIP
-#define XCEPT_POOL2D_FWD XCEPT_SKIP
-#define XCEPT_POOL2D_BWD XCEPT_SKIP
-#define XCEPT_BATCH_NORM_STATS XCEPT_SKIP
-#define XCEPT_BATCH_NORM_FWD XCEPT_SKIP
-#define XCEPT_BATCH_NORM_BWD XCEPT_SKIP
-#define XCEPT_QGEMM XCEPT_SKIP
-#define XCEPT_QCONV2D_FWD XCEPT_SKIP
-
-#undef XCEPT_CONV2D_FWD
-#define XCEPT_CONV2D_FWD XCEPT_ROW
-static const Conv2dFwdKernel kConv2dFwd[] = {
-#include "kernels/table.inc"
+// One array per op, read from the op's rows.
+#define XCEPT_KERNEL(name, isa, supports) {#name, Isa::isa, supports, name},
+static const Conv2dFwdKernel k_conv2d_fwd[] = {
+#include "kernels/table/conv2d_fwd.inc"
 };
-#undef XCEPT_CONV2D_FWD
-#define XCEPT_CONV2D_FWD XCEPT_SKIP
-
-#undef XCEPT_CONV2D_BWD_DATA
-#define XCEPT_CONV2D_BWD_DATA XCEPT_ROW
-static const Conv2dBwdDataKernel kConv2dBwdData[] = {
-#include "kernels/table.inc"
+static const Conv2dBwdDataKernel k_conv2d_bwd_data[] = {
+#include "kernels/table/conv2d_bwd_data.inc"
 };
-#undef XCEPT_CONV2D_BWD_DATA
-#define XCEPT_CONV2D_BWD_DATA XCEPT_SKIP
-
-#undef XCEPT_CONV2D_BWD_FILTER
-#define XCEPT_CONV2D_BWD_FILTER XCEPT_ROW
-static const Conv2dBwdFilterKernel kConv2dBwdFilter[] = {
-#include "kernels/table.inc"
+static const Conv2dBwdFilterKernel k_conv2d_bwd_filter[] = {
+#include "kernels/table/conv2d_bwd_filter.inc"
 };
-#undef XCEPT_CONV2D_BWD_FILTER
-#define XCEPT_CONV2D_BWD_FILTER XCEPT_SKIP
-
-#undef XCEPT_CONV2D_BWD
-#define XCEPT_CONV2D_BWD XCEPT_ROW
-static const Conv2dBwdKernel kConv2dBwd[] = {
-#include "kernels/table.inc"
+static const Conv2dBwdKernel k_conv2d_bwd[] = {
+#include "kernels/table/conv2d_bwd.inc"
 };
-#undef XCEPT_CONV2D_BWD
-#define XCEPT_CONV2D_BWD XCEPT_SKIP
-
-#undef XCEPT_GEMM
-#define XCEPT_GEMM XCEPT_ROW
-static const GemmKernel kGemm[] = {
-#include "kernels/table.inc"
+static const GemmKernel k_gemm[] = {
+#include "kernels/table/gemm.inc"
 };
-#undef XCEPT_GEMM
-#define XCEPT_GEMM XCEPT_SKIP
-
-#undef XCEPT_POOL2D_FWD
-#define XCEPT_POOL2D_FWD XCEPT_ROW
-static const Pool2dFwdKernel kPool2dFwd[] = {
-#include "kernels/table.inc"
+static const Pool2dFwdKernel k_pool2d_fwd[] = {
+#include "kernels/table/pool2d_fwd.inc"
 };
-#undef XCEPT_POOL2D_FWD
-#define XCEPT_POOL2D_FWD XCEPT_SKIP
-
-#undef XCEPT_POOL2D_BWD
-#define XCEPT_POOL2D_BWD XCEPT_ROW
-static const Pool2dBwdKernel kPool2dBwd[] = {
-#include "kernels/table.inc"
+static const Pool2dBwdKernel k_pool2d_bwd[] = {
+#include "kernels/table/pool2d_bwd.inc"
 };
-#undef XCEPT_POOL2D_BWD
-#define XCEPT_POOL2D_BWD XCEPT_SKIP
-
-#undef XCEPT_BATCH_NORM_STATS
-#define XCEPT_BATCH_NORM_STATS XCEPT_ROW
-static const BatchNormStatsKernel kBatchNormStats[] = {
-#include "kernels/table.inc"
+static const BatchNormStatsKernel k_batch_norm_stats[] = {
+#include "kernels/table/batch_norm_stats.inc"
 };
-#undef XCEPT_BATCH_NORM_STATS
-#define XCEPT_BATCH_NORM_STATS XCEPT_SKIP
-
-#undef XCEPT_BATCH_NORM_FWD
-#define XCEPT_BATCH_NORM_FWD XCEPT_ROW
-static const BatchNormFwdKernel kBatchNormFwd[] = {
-#include "kernels/table.inc"
+static const BatchNormFwdKernel k_batch_norm_fwd[] = {
+#include "kernels/table/batch_norm_fwd.inc"
 };
-#undef XCEPT_BATCH_NORM_FWD
-#define XCEPT_BATCH_NORM_FWD XCEPT_SKIP
-
-#undef XCEPT_BATCH_NORM_BWD
-#define XCEPT_BATCH_NORM_BWD XCEPT_ROW
-static const BatchNormBwdKernel kBatchNormBwd[] = {
-#include "kernels/table.inc"
+static const BatchNormBwdKernel k_batch_norm_bwd[] = {
+#include "kernels/table/batch_norm_bwd.inc"
 };
-#undef XCEPT_BATCH_NORM_BWD
-#define XCEPT_BATCH_NORM_BWD XCEPT_SKIP
-
-#undef XCEPT_QGEMM
-#define XCEPT_QGEMM XCEPT_ROW
-static const QGemmKernel kQGemm[] = {
-#include "kernels/table.inc"
+static const QGemmKernel k_qgemm[] = {
+#include "kernels/table/qgemm.inc"
 };
-#undef XCEPT_QGEMM
-#define XCEPT_QGEMM XCEPT_SKIP
-
-#undef XCEPT_QCONV2D_FWD
-#define XCEPT_QCONV2D_FWD XCEPT_ROW
-static const QConv2dFwdKernel kQConv2dFwd[] = {
-#include "kernels/table.inc"
+static const QConv2dFwdKernel k_qconv2d_fwd[] = {
+#include "kernels/table/qconv2d_fwd.inc"
 };
-#undef XCEPT_QCONV2D_FWD
-#define XCEPT_QCONV2D_FWD XCEPT_SKIP
-
-std::span<const Conv2dFwdKernel> conv2d_fwd_kernels() { return kConv2dFwd; }
-std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels() { return kConv2dBwdData; }
-std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels() { return kConv2dBwdFilter; }
-std::span<const Conv2dBwdKernel> conv2d_bwd_kernels() { return kConv2dBwd; }
-std::span<const GemmKernel> gemm_kernels() { return kGemm; }
-std::span<const Pool2dFwdKernel> pool2d_fwd_kernels() { return kPool2dFwd; }
-std::span<const Pool2dBwdKernel> pool2d_bwd_kernels() { return kPool2dBwd; }
-std::span<const BatchNormStatsKernel> batch_norm_stats_kernels() { return kBatchNormStats; }
-std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels() { return kBatchNormFwd; }
-std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels() { return kBatchNormBwd; }
-std::span<const QGemmKernel> qgemm_kernels() { return kQGemm; }
-std::span<const QConv2dFwdKernel> qconv2d_fwd_kernels() { return kQConv2dFwd; }
+#undef XCEPT_KERNEL
 
 template <typename Row, typename Shape>
 static const Row& pick(std::span<const Row> rows, const Shape& s, const char* op) {
@@ -201,38 +102,12 @@ static const Row& pick(std::span<const Row> rows, const Shape& s, const char* op
   fail("no {} kernel accepts this shape", op);  // unreachable: every op has a _ref row
 }
 
-const Conv2dFwdKernel& pick_conv2d_fwd(const ConvShape& s) {
-  return pick(conv2d_fwd_kernels(), s, "conv2d_fwd");
-}
-const Conv2dBwdDataKernel& pick_conv2d_bwd_data(const ConvShape& s) {
-  return pick(conv2d_bwd_data_kernels(), s, "conv2d_bwd_data");
-}
-const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s) {
-  return pick(conv2d_bwd_filter_kernels(), s, "conv2d_bwd_filter");
-}
-const Conv2dBwdKernel& pick_conv2d_bwd(const ConvShape& s) {
-  return pick(conv2d_bwd_kernels(), s, "conv2d_bwd");
-}
-const GemmKernel& pick_gemm(const GemmShape& s) { return pick(gemm_kernels(), s, "gemm"); }
-const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window) {
-  return pick(pool2d_fwd_kernels(), window, "pool2d_fwd");
-}
-const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window) {
-  return pick(pool2d_bwd_kernels(), window, "pool2d_bwd");
-}
-const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s) {
-  return pick(batch_norm_stats_kernels(), s, "batch_norm_stats");
-}
-const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s) {
-  return pick(batch_norm_fwd_kernels(), s, "batch_norm_fwd");
-}
-const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s) {
-  return pick(batch_norm_bwd_kernels(), s, "batch_norm_bwd");
-}
-const QGemmKernel& pick_qgemm(const QGemmShape& s) { return pick(qgemm_kernels(), s, "qgemm"); }
-const QConv2dFwdKernel& pick_qconv2d_fwd(const ConvShape& s) {
-  return pick(qconv2d_fwd_kernels(), s, "qconv2d_fwd");
-}
+// Each op's span of rows and its dispatch.
+#define XCEPT_OP(op, Row)                                \
+  std::span<const Row> op##_kernels() { return k_##op; } \
+  const Row& pick_##op(const Row::Shape& s) { return pick(op##_kernels(), s, #op); }
+#include "kernels/table/ops.inc"
+#undef XCEPT_OP
 
 void conv2d_fwd(const ConvShape& s, const float* x, const float* w, const ConvEpilogue& ep,
                 float* y) {
