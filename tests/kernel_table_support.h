@@ -34,3 +34,12 @@ inline std::string row_param_name(const ::testing::TestParamInfo<std::string>& i
 }
 
 }  // namespace xcept::test
+
+// In a TEST_P over row names: `row`, the parameter's row of `rows`; skips when this CPU
+// lacks the row's ISA.
+#define XCEPT_GET_ROW(rows, row)                                                   \
+  const auto* row = find_row(rows, GetParam());                                    \
+  ASSERT_NE(row, nullptr);                                                         \
+  if (!isa_available(row->isa))                                                    \
+    GTEST_SKIP() << row->name << " needs " << isa_name(row->isa) << ", CPU has " << isa_name(max_isa());
+

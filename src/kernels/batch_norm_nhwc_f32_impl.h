@@ -74,8 +74,10 @@ struct BatchNormNhwc {
     }
   }
 
-  static void affine_row(int64_t c, const float* __restrict x, const float* __restrict scale,
-                         const float* __restrict shift, Activation act, float* __restrict y) {
+  // y may be x (the runtime's ChannelAffineOp runs in place): x and y are not restrict,
+  // and each element is read before it is written.
+  static void affine_row(int64_t c, const float* x, const float* __restrict scale,
+                         const float* __restrict shift, Activation act, float* y) {
     switch (act) {
       // Compared so that NaN stays NaN (a diverged run must show a NaN loss), as in
       // kernels/activation_f32.cpp.

@@ -1,12 +1,14 @@
-// The kernel table: the convolution, GEMM, pooling, training batch-norm and int8
-// (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
-// kernels/table/<op>.inc (the list of ops: kernels/table/ops.inc; the bf16 GEMM, the prepacked inference paths of
-// kernels/conv2d_prepacked.h, the fused depthwise-pointwise band kernel and the
-// elementwise activations are not rows yet). A row is (name, ISA, supports-predicate).
+// The kernel table: the convolution, GEMM, pooling, batch-norm, merge (Add, Concat) and
+// int8 (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
+// kernels/table/<op>.inc (the ops: kernels/table/ops.inc). Not rows yet: the bf16 GEMM,
+// the prepacked inference paths of kernels/conv2d_prepacked.h, the fused
+// depthwise-pointwise band kernel and the elementwise activations. A row is (name, ISA,
+// supports-predicate).
 // Three readers use the same rows:
 //   - dispatch (pick_*) takes the first row whose ISA the CPU runs and whose predicate
 //     accepts the shape; rows are listed best first and each op's `_ref` row is last;
-//   - tests/kernels/test_kernels_differential.cpp runs every other row against the `_ref` row;
+//   - tests/kernels/test_kernels_differential.cpp (and test_merge_kernels.cpp,
+//     test_quant_kernels.cpp) run every other row against the `_ref` row;
 //   - bench/bench_conv_table.cpp and bench/bench_gemm.cpp time the rows on Xception and
 //     MobileNet shapes, bench/bench_train_kernels.cpp at training shapes.
 // Adding a kernel is one row in its op's .inc file plus its source file.
@@ -53,6 +55,10 @@ using gemm_fn = void(const GemmShape& s, const float* a, const float* b, float* 
 // (max) or 0 (average).
 enum class PoolMode { max, avg_exclude_pad, avg_include_pad };
 using pool2d_fwd_fn = void(const ConvShape& window, PoolMode mode, const float* x, float* y);
+// Global average pooling is pooling whose window is the whole h x w map (one output
+// pixel per image): the training layer and the inference op both run the pool2d rows on
+// this window, so they sum in the same order and round alike.
+ConvShape global_pool_window(int64_t n, int64_t h, int64_t w, int64_t c);
 // dx = dL/dx (overwritten) of pooling, given the forward's x and y and dy = dL/dy. Max
 // sends each window's gradient to its first tap in (ky, kx) order holding the maximum
 // (ties: the first, as the forward's strict '>' keeps it); averages spread dy/count
@@ -70,7 +76,7 @@ struct BatchNormShape {
 // The mean and the biased variance of every channel over the rows.
 using batch_norm_stats_fn = void(const BatchNormShape& s, const float* x, float* mean,
                                  float* var);
-// y = act(x * scale + shift), channel by channel.
+// y = act(x * scale + shift), channel by channel; y may be x.
 using batch_norm_fwd_fn = void(const BatchNormShape& s, const float* x, const float* scale,
                                const float* shift, Activation act, float* y);
 // The backward of y = act(gamma * (x - mean) * inv_std + beta) given dy = dL/dy: ADDS
@@ -96,6 +102,23 @@ struct BatchNormBackward {
   std::function<void(double* sums)> combine_sums;
 };
 using batch_norm_bwd_fn = void(const BatchNormShape& s, const BatchNormBackward& b);
+
+// Merges of branches (kernels/generic/merge_f32.cpp). add_fwd: y = a + b over n floats
+// (y may be a or b). concat_fwd: `rows` output rows, each the inputs' rows side by side
+// (input k's row r is lens[k] floats at x[k] + r * lens[k]); concat_bwd splits dy back,
+// skipping inputs whose dx is null.
+struct ElementwiseShape {
+  int64_t n = 0;
+  std::string to_string() const;
+};
+struct ConcatShape {
+  int64_t rows = 0;
+  std::span<const int64_t> lens;
+  std::string to_string() const;
+};
+using add_fwd_fn = void(const ElementwiseShape& s, const float* a, const float* b, float* y);
+using concat_fwd_fn = void(const ConcatShape& s, const float* const* x, float* y);
+using concat_bwd_fn = void(const ConcatShape& s, const float* dy, float* const* dx);
 
 // int8 (kernels/quant.h): uint8 activations, int8 weights, int32 sums, requantized by
 // the epilogue. C = A * B for gemm_u8s8 (B as stored; rows pack it per call); y =
@@ -129,6 +152,9 @@ using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
 using BatchNormStatsKernel = KernelRow<BatchNormShape, batch_norm_stats_fn>;
 using BatchNormFwdKernel = KernelRow<BatchNormShape, batch_norm_fwd_fn>;
 using BatchNormBwdKernel = KernelRow<BatchNormShape, batch_norm_bwd_fn>;
+using AddFwdKernel = KernelRow<ElementwiseShape, add_fwd_fn>;
+using ConcatFwdKernel = KernelRow<ConcatShape, concat_fwd_fn>;
+using ConcatBwdKernel = KernelRow<ConcatShape, concat_bwd_fn>;
 using QGemmKernel = KernelRow<QGemmShape, qgemm_fn>;
 using QConv2dFwdKernel = KernelRow<ConvShape, qconv2d_fwd_fn>;
 
@@ -152,6 +178,9 @@ std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
 std::span<const BatchNormStatsKernel> batch_norm_stats_kernels();
 std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels();
 std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels();
+std::span<const AddFwdKernel> add_fwd_kernels();
+std::span<const ConcatFwdKernel> concat_fwd_kernels();
+std::span<const ConcatBwdKernel> concat_bwd_kernels();
 std::span<const QGemmKernel> qgemm_kernels();
 std::span<const QConv2dFwdKernel> qconv2d_fwd_kernels();
 
@@ -166,6 +195,9 @@ const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
 const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s);
 const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s);
 const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s);
+const AddFwdKernel& pick_add_fwd(const ElementwiseShape& s);
+const ConcatFwdKernel& pick_concat_fwd(const ConcatShape& s);
+const ConcatBwdKernel& pick_concat_bwd(const ConcatShape& s);
 const QGemmKernel& pick_qgemm(const QGemmShape& s);
 const QConv2dFwdKernel& pick_qconv2d_fwd(const ConvShape& s);
 
@@ -185,6 +217,16 @@ void batch_norm_stats(const BatchNormShape& s, const float* x, float* mean, floa
 void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
                     const float* shift, Activation act, float* y);
 void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b);
+// Batch norm with given statistics as the affine batch_norm_fwd applies: inv_std =
+// 1 / sqrt(var + eps) (in double, rounded once), scale = gamma * inv_std, shift = beta -
+// mean * scale. The training layer and the inference runtime's fold both call it, so
+// they run the same numbers. inv_std may be null.
+void batch_norm_fold(int64_t c, const float* gamma, const float* beta, const float* mean,
+                     const float* var, float eps, float* scale, float* shift,
+                     float* inv_std = nullptr);
+void add_fwd(const ElementwiseShape& s, const float* a, const float* b, float* y);
+void concat_fwd(const ConcatShape& s, const float* const* x, float* y);
+void concat_bwd(const ConcatShape& s, const float* dy, float* const* dx);
 // B [k x n] (as s describes it: trans_b, ldb) packed once for the micro-kernel gemm()
 // dispatches to, for calls with s.b_prepacked; gemm_packed_b_floats() floats, 64-byte
 // aligned storage. Results are bit-identical to unpacked calls.
@@ -213,6 +255,8 @@ bool gemm_any(const GemmShape&);
 bool gemm_single_row(const GemmShape&);  // m == 1, B row-major and not prepacked
 bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 bool batch_norm_any(const BatchNormShape&);
+bool elementwise_any(const ElementwiseShape&);
+bool concat_any(const ConcatShape&);
 bool qgemm_any(const QGemmShape&);
 bool qgemm_vnni(const QGemmShape&);  // the CPU has AVX512_VNNI (cpu_has_avx512_vnni)
 bool qconv_depthwise_3x3(const ConvShape&);  // conv_depthwise_3x3 with multiplier 1
@@ -250,6 +294,15 @@ bool qconv_dense(const ConvShape&);          // groups 1, any window
 #undef XCEPT_KERNEL
 #define XCEPT_KERNEL(name, isa, supports) batch_norm_bwd_fn name;
 #include "kernels/table/batch_norm_bwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) add_fwd_fn name;
+#include "kernels/table/add_fwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) concat_fwd_fn name;
+#include "kernels/table/concat_fwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) concat_bwd_fn name;
+#include "kernels/table/concat_bwd.inc"
 #undef XCEPT_KERNEL
 #define XCEPT_KERNEL(name, isa, supports) qgemm_fn name;
 #include "kernels/table/qgemm.inc"

@@ -1,5 +1,6 @@
 // Builds the per-op arrays from kernels/table/<op>.inc and dispatches over them.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstring>
 
@@ -39,6 +40,8 @@ bool gemm_any(const GemmShape&) { return true; }
 bool gemm_single_row(const GemmShape& s) { return s.m == 1 && !s.trans_b && !s.b_prepacked; }
 bool pool_any(const ConvShape& s) { return s.m == s.c; }
 bool batch_norm_any(const BatchNormShape&) { return true; }
+bool elementwise_any(const ElementwiseShape&) { return true; }
+bool concat_any(const ConcatShape&) { return true; }
 bool qgemm_any(const QGemmShape&) { return true; }
 bool qgemm_vnni(const QGemmShape&) { return cpu_has_avx512_vnni(); }
 bool qconv_depthwise_3x3(const ConvShape& s) { return conv_depthwise_3x3(s) && s.m == s.c; }
@@ -49,6 +52,18 @@ bool qconv_pointwise(const ConvShape& s) { return s.is_pointwise() && s.groups =
 bool qconv_dense(const ConvShape& s) { return s.groups == 1; }
 
 std::string BatchNormShape::to_string() const { return fmt::format("{} rows x {} channels", rows, c); }
+std::string ElementwiseShape::to_string() const { return fmt::format("{} values", n); }
+std::string ConcatShape::to_string() const {
+  return fmt::format("{} rows of [{}]", rows, fmt::join(lens, " + "));
+}
+
+ConvShape global_pool_window(int64_t n, int64_t h, int64_t w, int64_t c) {
+  ConvShape s;
+  s.n = n, s.h = h, s.w = w, s.c = c, s.m = c, s.groups = c;
+  s.kh = h, s.kw = w;
+  s.ho = 1, s.wo = 1;
+  return s;
+}
 
 bool is_reference_kernel_name(const char* name) {
   const size_t len = std::strlen(name);
@@ -86,6 +101,15 @@ static const BatchNormFwdKernel k_batch_norm_fwd[] = {
 };
 static const BatchNormBwdKernel k_batch_norm_bwd[] = {
 #include "kernels/table/batch_norm_bwd.inc"
+};
+static const AddFwdKernel k_add_fwd[] = {
+#include "kernels/table/add_fwd.inc"
+};
+static const ConcatFwdKernel k_concat_fwd[] = {
+#include "kernels/table/concat_fwd.inc"
+};
+static const ConcatBwdKernel k_concat_bwd[] = {
+#include "kernels/table/concat_bwd.inc"
 };
 static const QGemmKernel k_qgemm[] = {
 #include "kernels/table/qgemm.inc"
@@ -153,6 +177,15 @@ void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
 }
 void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b) {
   pick_batch_norm_bwd(s).fn(s, b);
+}
+void add_fwd(const ElementwiseShape& s, const float* a, const float* b, float* y) {
+  pick_add_fwd(s).fn(s, a, b, y);
+}
+void concat_fwd(const ConcatShape& s, const float* const* x, float* y) {
+  pick_concat_fwd(s).fn(s, x, y);
+}
+void concat_bwd(const ConcatShape& s, const float* dy, float* const* dx) {
+  pick_concat_bwd(s).fn(s, dy, dx);
 }
 
 // The two passes in turn, each through its own op's dispatch.

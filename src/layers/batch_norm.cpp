@@ -39,6 +39,16 @@ ParamList BatchNorm::params() {
           {name() + ".moving_variance", &moving_variance, nullptr}};
 }
 
+// y = act(x * scale + shift) with the fold the inference runtime uses
+// (kernels/kernels.h batch_norm_fold); backward also needs 1/sqrt(var + eps).
+void BatchNorm::set_affine(const float* mean, const float* var) {
+  const int64_t c = channels_;
+  scale_.resize(size_t(c));
+  shift_.resize(size_t(c));
+  batch_norm_fold(c, gamma.data(), beta.data(), mean, var, options_.epsilon, scale_.data(),
+                  shift_.data(), inv_std_.data());
+}
+
 void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) {
   const Tensor& x = *in.at(0);
   const int64_t c = channels_;
@@ -63,23 +73,13 @@ void BatchNorm::forward(const std::vector<const Tensor*>& in, Tensor& out, bool 
     const double mom = std::min(double(options_.momentum), 1.0 - 1.0 / double(updates_));
     for (int64_t ch = 0; ch < c; ++ch) {
       const double v = var[size_t(ch)];  // biased: see the header
-      inv_std_[size_t(ch)] = float(1.0 / std::sqrt(v + double(options_.epsilon)));
       moving_mean[ch] = float(mom * moving_mean[ch] + (1.0 - mom) * mean_[size_t(ch)]);
       moving_variance[ch] = float(mom * moving_variance[ch] + (1.0 - mom) * v);
     }
+    set_affine(mean_.data(), var.data());
   } else {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      mean_[size_t(ch)] = moving_mean[ch];
-      inv_std_[size_t(ch)] =
-          float(1.0 / std::sqrt(double(moving_variance[ch]) + double(options_.epsilon)));
-    }
-  }
-  // y = act(x * scale + shift), scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
-  scale_.resize(size_t(c));
-  shift_.resize(size_t(c));
-  for (int64_t ch = 0; ch < c; ++ch) {
-    scale_[size_t(ch)] = gamma[ch] * inv_std_[size_t(ch)];
-    shift_[size_t(ch)] = beta[ch] - mean_[size_t(ch)] * scale_[size_t(ch)];
+    std::copy(moving_mean.data(), moving_mean.data() + c, mean_.begin());
+    set_affine(moving_mean.data(), moving_variance.data());
   }
   batch_norm_fwd(s, x.data(), scale_.data(), shift_.data(), fused_, out.data());
   forward_done_ = true;

@@ -83,6 +83,7 @@ class BatchNorm : public Layer {
   int64_t stat_rows_ = 0;  // rows the last training statistics were taken over, all replicas
   Activation fused_ = Activation::none;
   void combine_replicas(int64_t rows, std::vector<float>& var);
+  void set_affine(const float* mean, const float* var);  // scale_, shift_ and inv_std_
   // Statistics the last forward normalized with (batch or moving), and the scale and
   // shift it applied, for backward.
   std::vector<float> mean_, inv_std_, scale_, shift_;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/threadpool.h"
 #include "kernels/kernels.h"
 #include "layers/layer_checks.h"
 
@@ -106,39 +105,23 @@ Dims GlobalAvgPool2D::build(const std::vector<Dims>& inputs, Rng&) {
   return {c_};
 }
 
+// The whole-map pooling window of kernels/kernels.h: the rows the runtime's
+// GlobalAvgPoolOp runs too.
 void GlobalAvgPool2D::forward(const std::vector<const Tensor*>& in, Tensor& out, bool) {
   const Tensor& x = *in.at(0);
   if (x.rank() != 4 || x.dim(1) != h_ || x.dim(2) != w_ || x.dim(3) != c_ ||
       out.numel() != x.dim(0) * c_)
     fail("{}: input {} does not match the built {}x{}x{}", name(), dims_to_string(x.dims()), h_, w_,
          c_);
-  const int64_t n = x.dim(0), hw = h_ * w_, c = c_;
-  const float* xp = x.data();
-  float* yp = out.data();
-  parallel_for(n, 1, [&](int64_t b0, int64_t b1) {
-    std::vector<double> acc(c);  // a 19x19 or larger map: keep the sum's digits
-    for (int64_t b = b0; b < b1; ++b) {
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t i = 0; i < hw; ++i)
-        for (int64_t ch = 0; ch < c; ++ch) acc[ch] += xp[(b * hw + i) * c + ch];
-      for (int64_t ch = 0; ch < c; ++ch) yp[b * c + ch] = float(acc[ch] / double(hw));
-    }
-  });
+  pool2d_fwd(global_pool_window(x.dim(0), h_, w_, c_), PoolMode::avg_exclude_pad, x.data(),
+             out.data());
 }
 
-void GlobalAvgPool2D::backward(const std::vector<const Tensor*>& in, const Tensor&,
+void GlobalAvgPool2D::backward(const std::vector<const Tensor*>& in, const Tensor& out,
                                const Tensor& dout, const std::vector<Tensor*>& din) {
-  Tensor* dx = din.at(0);
-  if (!dx) return;
-  const int64_t n = in.at(0)->dim(0), hw = h_ * w_, c = c_;
-  const float inv = 1.f / float(hw);
-  const float* dyp = dout.data();
-  float* dxp = dx->data();
-  parallel_for(n, 1, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b)
-      for (int64_t i = 0; i < hw; ++i)
-        for (int64_t ch = 0; ch < c; ++ch) dxp[(b * hw + i) * c + ch] = dyp[b * c + ch] * inv;
-  });
+  if (Tensor* dx = din.at(0))
+    pool2d_bwd(global_pool_window(in.at(0)->dim(0), h_, w_, c_), PoolMode::avg_exclude_pad,
+               in[0]->data(), out.data(), dout.data(), dx->data());
 }
 
 }  // namespace xcept

@@ -122,13 +122,6 @@ std::vector<ConvShape> conv_cases() {
 
 
 // Looks up the row; skips (with the reason) when it cannot run on this CPU.
-#define XCEPT_GET_ROW(rows, row)                                                   \
-  const auto* row = find_row(rows, GetParam());                                    \
-  ASSERT_NE(row, nullptr);                                                         \
-  if (!isa_available(row->isa))                                                    \
-    GTEST_SKIP() << row->name << " needs " << isa_name(row->isa) << ", CPU has " << isa_name(max_isa());
-
-
 }  // namespace
 
 class Conv2dFwdDifferential : public ::testing::TestWithParam<std::string> {};
@@ -353,6 +346,9 @@ std::vector<ConvShape> pool_cases() {
   xception.stride_h = xception.stride_w = 2;
   xception.padding = Padding::same();
   cases.push_back(make_conv_shape("pool differential", 1, 21, 21, 128, xception));
+  // Global average pooling's whole-map windows (a 19x19 map: sums of 361 taps).
+  cases.push_back(global_pool_window(2, 7, 5, 37));
+  cases.push_back(global_pool_window(1, 19, 19, 70));
   return cases;
 }
 

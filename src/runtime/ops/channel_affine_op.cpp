@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/kernels.h"
 #include "runtime/ops/core_ops.h"
 
 namespace xcept {
@@ -46,21 +47,20 @@ void ChannelAffineOp::run(std::span<const ConstView> in, const MutView& out) con
   float* y = out.data;
   const float* s = scale_.data();
   const float* t = shift_.data();
-  // Rows of c*inner values: each row runs the channels in order.
+  if (inner == 1) {
+    // Channels last (NHWC): the batch-norm rows the training layer runs.
+    batch_norm_fwd({outer, c}, x, s, t, Activation::none, y);
+    return;
+  }
+  // A channel axis before others (an ONNX model's NCHW side inputs): each channel's run
+  // of `inner` values.
   const int64_t row = c * inner;
   parallel_for(outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(row, 1)),
                [&](int64_t b, int64_t e) {
-                 for (int64_t r = b; r < e; ++r) {
-                   const float* xr = x + r * row;
-                   float* yr = y + r * row;
-                   if (inner == 1) {
-                     for (int64_t j = 0; j < c; ++j) yr[j] = xr[j] * s[j] + t[j];
-                   } else {
-                     for (int64_t j = 0; j < c; ++j)
-                       for (int64_t i = 0; i < inner; ++i)
-                         yr[j * inner + i] = xr[j * inner + i] * s[j] + t[j];
-                   }
-                 }
+                 for (int64_t r = b; r < e; ++r)
+                   for (int64_t j = 0; j < c; ++j)
+                     for (int64_t i = 0; i < inner; ++i)
+                       y[r * row + j * inner + i] = x[r * row + j * inner + i] * s[j] + t[j];
                });
 }
 
@@ -72,12 +72,8 @@ std::unique_ptr<ChannelAffineOp> make_batch_norm_op(const Tensor& gamma, const T
     fail("batch norm: gamma, beta, mean and variance have {}, {}, {} and {} values", c,
          beta.numel(), mean.numel(), var.numel());
   Tensor scale({c}), shift({c});
-  for (int64_t i = 0; i < c; ++i) {
-    // In double: the fold must not add rounding of its own beyond the final float.
-    const double inv = 1.0 / std::sqrt(double(var[i]) + double(eps));
-    scale[i] = static_cast<float>(double(gamma[i]) * inv);
-    shift[i] = static_cast<float>(double(beta[i]) - double(mean[i]) * double(gamma[i]) * inv);
-  }
+  batch_norm_fold(c, gamma.data(), beta.data(), mean.data(), var.data(), eps, scale.data(),
+                  shift.data());
   return std::make_unique<ChannelAffineOp>(std::move(scale), std::move(shift), axis);
 }
 

@@ -1,10 +1,5 @@
 // Pool2dOp (the kernel table's pooling rows) and GlobalAvgPoolOp on NHWC maps.
-#include <algorithm>
-#include <limits>
-#include <vector>
-
 #include "core/error.h"
-#include "core/threadpool.h"
 #include "kernels/kernels.h"
 #include "runtime/ops/core_ops.h"
 
@@ -38,23 +33,10 @@ Dims GlobalAvgPoolOp::output_dims(const std::string& step, std::span<const Dims>
 }
 
 void GlobalAvgPoolOp::run(std::span<const ConstView> in, const MutView& out) const {
+  // Pooling over the whole map: the kernel table's rows, as the training layer runs them.
   const Dims& d = *in[0].dims;
-  const int64_t n = d[0], hw = d[1] * d[2], c = d[3];
-  const float inv = 1.0f / float(hw);
-  // Channel blocks as tasks too: the batch alone leaves cores idle at batch 1.
-  constexpr int64_t kBlock = 256;
-  const int64_t blocks = (c + kBlock - 1) / kBlock;
-  parallel_for(n * blocks, 1, [&](int64_t b, int64_t e) {
-    for (int64_t t = b; t < e; ++t) {
-      const int64_t img = t / blocks, c0 = (t % blocks) * kBlock, c1 = std::min(c, c0 + kBlock);
-      float* y = out.data + img * c;
-      std::fill(y + c0, y + c1, 0.0f);
-      const float* x = in[0].data + img * hw * c;
-      for (int64_t p = 0; p < hw; ++p)
-        for (int64_t j = c0; j < c1; ++j) y[j] += x[p * c + j];
-      for (int64_t j = c0; j < c1; ++j) y[j] *= inv;
-    }
-  });
+  pool2d_fwd(global_pool_window(d[0], d[1], d[2], d[3]), PoolMode::avg_exclude_pad, in[0].data,
+             out.data);
 }
 
 }  // namespace xcept
