@@ -25,7 +25,7 @@ Tensor random_tensor(Dims dims, uint32_t seed) {
 // 8 images of the middle flow: 2.1M floats, larger than L2.
 constexpr int64_t kActNumel = 8 * 19 * 19 * 728;
 
-void BM_activation_fwd(benchmark::State& state, Activation a) {
+void BM_activation_fwd(benchmark::State& state, Act a) {
   Tensor x = random_tensor({kActNumel}, 1), y({kActNumel});
   for (auto _ : state) {
     activation_fwd_f32(a, x.data(), y.data(), kActNumel);
@@ -34,7 +34,7 @@ void BM_activation_fwd(benchmark::State& state, Activation a) {
   state.SetBytesProcessed(state.iterations() * kActNumel * 8);  // read x, write y
 }
 
-void BM_activation_bwd(benchmark::State& state, Activation a) {
+void BM_activation_bwd(benchmark::State& state, Act a) {
   Tensor x = random_tensor({kActNumel}, 1), y({kActNumel}), dy = random_tensor({kActNumel}, 2),
          dx({kActNumel});
   activation_fwd_f32(a, x.data(), y.data(), kActNumel);
@@ -45,14 +45,14 @@ void BM_activation_bwd(benchmark::State& state, Activation a) {
   state.SetBytesProcessed(state.iterations() * kActNumel * 12);  // read y, dy, write dx
 }
 
-BENCHMARK_CAPTURE(BM_activation_fwd, relu, Activation::relu)->UseRealTime();
-BENCHMARK_CAPTURE(BM_activation_fwd, relu6, Activation::relu6)->UseRealTime();
-BENCHMARK_CAPTURE(BM_activation_fwd, elu, Activation::elu)->UseRealTime();
-BENCHMARK_CAPTURE(BM_activation_bwd, relu, Activation::relu)->UseRealTime();
-BENCHMARK_CAPTURE(BM_activation_bwd, relu6, Activation::relu6)->UseRealTime();
-BENCHMARK_CAPTURE(BM_activation_bwd, elu, Activation::elu)->UseRealTime();
+BENCHMARK_CAPTURE(BM_activation_fwd, relu, Act::relu())->UseRealTime();
+BENCHMARK_CAPTURE(BM_activation_fwd, relu6, Act::relu6())->UseRealTime();
+BENCHMARK_CAPTURE(BM_activation_fwd, elu, Act::elu())->UseRealTime();
+BENCHMARK_CAPTURE(BM_activation_bwd, relu, Act::relu())->UseRealTime();
+BENCHMARK_CAPTURE(BM_activation_bwd, relu6, Act::relu6())->UseRealTime();
+BENCHMARK_CAPTURE(BM_activation_bwd, elu, Act::elu())->UseRealTime();
 
-SeparableConv2d middle_flow(SeparableOrder order, Activation mid) {
+SeparableConv2d middle_flow(SeparableOrder order, Act mid) {
   SeparableConv2dOptions o;
   o.out_channels = 728;
   o.window = ConvWindow::square(3, 1, Padding::same());
@@ -65,7 +65,7 @@ SeparableConv2d middle_flow(SeparableOrder order, Activation mid) {
 // MACs per image: 19*19*728*(9 + 728).
 constexpr double kMiddleFlowMacs = 19.0 * 19 * 728 * (9 + 728);
 
-void BM_separable_fwd(benchmark::State& state, SeparableOrder order, Activation mid) {
+void BM_separable_fwd(benchmark::State& state, SeparableOrder order, Act mid) {
   SeparableConv2d l = middle_flow(order, mid);
   Tensor x = random_tensor({1, 19, 19, 728}, 3);
   for (auto _ : state) benchmark::DoNotOptimize(l.forward(x).data());
@@ -73,7 +73,7 @@ void BM_separable_fwd(benchmark::State& state, SeparableOrder order, Activation 
                                                  benchmark::Counter::kIsRate);
 }
 
-void BM_separable_fwd_bwd(benchmark::State& state, SeparableOrder order, Activation mid) {
+void BM_separable_fwd_bwd(benchmark::State& state, SeparableOrder order, Act mid) {
   SeparableConv2d l = middle_flow(order, mid);
   Tensor x = random_tensor({1, 19, 19, 728}, 3), dy = random_tensor({1, 19, 19, 728}, 4);
   for (auto _ : state) {
@@ -86,13 +86,13 @@ void BM_separable_fwd_bwd(benchmark::State& state, SeparableOrder order, Activat
 }
 
 BENCHMARK_CAPTURE(BM_separable_fwd, dw_pw_none, SeparableOrder::depthwise_pointwise,
-                  Activation::none)->Unit(benchmark::kMillisecond)->UseRealTime();
+                  Act::none())->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_separable_fwd, pw_dw_relu, SeparableOrder::pointwise_depthwise,
-                  Activation::relu)->Unit(benchmark::kMillisecond)->UseRealTime();
+                  Act::relu())->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_separable_fwd_bwd, dw_pw_none, SeparableOrder::depthwise_pointwise,
-                  Activation::none)->Unit(benchmark::kMillisecond)->UseRealTime();
+                  Act::none())->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_separable_fwd_bwd, pw_dw_relu, SeparableOrder::pointwise_depthwise,
-                  Activation::relu)->Unit(benchmark::kMillisecond)->UseRealTime();
+                  Act::relu())->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace xcept::bench

@@ -73,14 +73,14 @@ const bool registered_bn = [] {
       register_threads(name, [&row, s, n](benchmark::State& st) {
         Tensor x = filled({s.rows, s.c}, 0.5f), y({s.rows, s.c});
         std::vector<float> scale(size_t(s.c), 1.1f), shift(size_t(s.c), -0.2f);
-        for (auto _ : st) row.fn(s, x.data(), scale.data(), shift.data(), Activation::relu, y.data());
+        for (auto _ : st) row.fn(s, x.data(), scale.data(), shift.data(), Act::relu(), y.data());
         set_bytes(st, 2 * n);
       });
     }
     for (const auto& row : batch_norm_bwd_kernels()) {
       if (row.is_reference() || !isa_available(row.isa)) continue;
-      for (Activation act : {Activation::none, Activation::relu}) {
-        std::string name = std::string("train_bn_bwd_") + activation_name(act) + "/" + row.name + "/" + bc.name;
+      for (Act act : {Act::none(), Act::relu()}) {
+        std::string name = std::string("train_bn_bwd_") + act_name(act) + "/" + row.name + "/" + bc.name;
         register_threads(name, [&row, s, n, act](benchmark::State& st) {
           Tensor x = filled({s.rows, s.c}, 0.5f), dy = filled({s.rows, s.c}, 0.01f), dx({s.rows, s.c});
           std::vector<float> v(size_t(s.c), 1.f), shift(size_t(s.c), -0.2f), dg(size_t(s.c)), db(size_t(s.c));

@@ -33,26 +33,26 @@ inline Graph every_layer_graph(uint64_t seed = 7) {
   NodeId c1 = g.add<Conv2dLayer>({x}, "conv1", ConvParams{8, 3, 3, 2, 2, 1, 1, Padding::same(), 1},
                                  true);  // {5,6,8}
   NodeId bn = g.add<BatchNorm>({c1}, "conv1_bn");
-  NodeId r = g.add<ActivationLayer>({bn}, "conv1_relu", Activation::relu);
+  NodeId r = g.add<ActivationLayer>({bn}, "conv1_relu", Act::relu());
   NodeId gc = g.add<Conv2dLayer>({r}, "grouped",
                                  ConvParams{8, 3, 3, 1, 1, 2, 2, Padding::same(), 2}, false);
   NodeId dw = g.add<Conv2dLayer>(
       {gc}, "dw_mult2", ConvParams{16, 3, 3, 1, 1, 1, 1, Padding::explicit_(1, 0, 2, 1), 8},
       true);  // {6,5,16}
-  NodeId r6 = g.add<ActivationLayer>({dw}, "relu6", Activation::relu6);
+  NodeId r6 = g.add<ActivationLayer>({dw}, "relu6", Act::relu6());
   NodeId pw = g.add<Conv2dLayer>({r6}, "pw", ConvParams{8, 1, 1, 1, 1, 1, 1, Padding::valid(), 1},
                                  true);
   NodeId sh = g.add<ChannelShuffle>({pw}, "shuffle", 4);
-  NodeId el = g.add<ActivationLayer>({sh}, "elu", Activation::elu, 0.5f);
+  NodeId el = g.add<ActivationLayer>({sh}, "elu", Act::elu(0.5f));
   SeparableConv2dOptions s1;
   s1.out_channels = 12;
   s1.window = ConvWindow::square(3, 2, Padding::same());
-  s1.mid_activation = Activation::relu;
+  s1.mid_activation = Act::relu();
   s1.depth_multiplier = 2;
   NodeId sep1 = g.add<SeparableConv2dLayer>({el}, "sep_dw_pw", s1);  // {3,3,12}
   SeparableConv2dOptions s2 = s1;
   s2.order = SeparableOrder::pointwise_depthwise;
-  s2.mid_activation = Activation::elu;
+  s2.mid_activation = Act::elu();
   s2.depth_multiplier = 1;
   NodeId sep2 = g.add<SeparableConv2dLayer>({el}, "sep_pw_dw", s2);
   NodeId mp = g.add<MaxPool2D>({el}, "maxpool", PoolWindow::square(3, 2, PadMode::same));

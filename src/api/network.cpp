@@ -112,7 +112,7 @@ Network::Node Network::batch_norm(Node x, const std::string& name) {
 
 Network::Node Network::activation(Node x, const std::string& kind, const std::string& name) {
   return impl_->graph->add<ActivationLayer>({x}, node_name(*impl_, name, kind.c_str()),
-                                            parse_activation(kind));
+                                            parse_act(kind));
 }
 
 Network::Node Network::max_pool(Node x, int64_t window, int64_t stride, const std::string& padding) {

@@ -10,7 +10,7 @@ models::ModelOptions to_model_options(const ZooOptions& z) {
   o.input_size = z.input_size;
   o.input_channels = z.input_channels;
   o.alpha = z.alpha;
-  o.mid_activation = parse_activation(z.mid_activation);
+  o.mid_activation = parse_act(z.mid_activation);
   if (z.order == "pw-dw") o.order = SeparableOrder::pointwise_depthwise;
   else if (z.order != "dw-pw") fail("order must be dw-pw or pw-dw, got '{}'", z.order);
   o.residual = z.residual;

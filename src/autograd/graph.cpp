@@ -72,7 +72,7 @@ const Graph::Node& Graph::resolved(NodeId id) const {
 
 void Graph::unfuse() {
   for (auto& n : nodes_) {
-    if (n->alias >= 0) nodes_[size_t(n->alias)]->layer->fuse_activation(Activation::none);
+    if (n->alias >= 0) nodes_[size_t(n->alias)]->layer->fuse_activation(Act::none());
     n->alias = -1;
     if (n->layer) n->layer->set_stats_sink(nullptr);
   }
@@ -90,9 +90,9 @@ void Graph::plan_fusion() {
   for (const auto& n : nodes_)
     for (NodeId i : n->inputs) ++readers[size_t(i)];
   for (auto& n : nodes_) {
-    Activation act;
+    Act act;
     if (!n->layer || n->inputs.size() != 1 || !n->layer->is_activation(&act)) continue;
-    if (act == Activation::none) continue;
+    if (act == Act::none()) continue;
     const NodeId src = n->inputs[0];
     Node& s = *nodes_[size_t(src)];
     if (!s.layer || readers[size_t(src)] != 1 || src == output_ || s.alias >= 0) continue;

@@ -1,6 +1,8 @@
 #include "kernels/activation_f32.h"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -61,19 +63,29 @@ void check_alpha(float alpha) {
 
 }  // namespace
 
-const char* activation_name(Activation a) {
-  switch (a) {
-    case Activation::none: return "none";
-    case Activation::relu: return "relu";
-    case Activation::relu6: return "relu6";
-    case Activation::elu: return "elu";
+const char* act_kind_name(ActKind k) {
+  switch (k) {
+    case ActKind::none: return "none";
+    case ActKind::relu: return "relu";
+    case ActKind::clip: return "clip";
+    case ActKind::elu: return "elu";
+    case ActKind::leaky_relu: return "leaky_relu";
   }
   return "?";
 }
 
-Activation parse_activation(std::string_view name) {
-  for (Activation a : {Activation::none, Activation::relu, Activation::relu6, Activation::elu})
-    if (name == activation_name(a)) return a;
+const char* act_name(const Act& act) {
+  return act.is_relu6() ? "relu6" : act_kind_name(act.kind);
+}
+
+Act parse_act(std::string_view name, float elu_alpha) {
+  if (name == "none") return Act::none();
+  if (name == "relu") return Act::relu();
+  if (name == "relu6") return Act::relu6();
+  if (name == "elu") {
+    check_alpha(elu_alpha);
+    return Act::elu(elu_alpha);
+  }
   fail("unknown activation '{}' (expected none, relu, relu6 or elu)", name);
 }
 
@@ -135,26 +147,45 @@ void elu_bwd_f32(const float* y, const float* dy, float* dx, int64_t n, float al
   });
 }
 
-void activation_fwd_f32(Activation a, const float* x, float* y, int64_t n, float alpha) {
-  switch (a) {
-    case Activation::none:
+void activation_fwd_f32(const Act& act, const float* x, float* y, int64_t n) {
+  switch (act.kind) {
+    case ActKind::none:
       if (x != y && n > 0) std::memcpy(y, x, static_cast<size_t>(n) * sizeof(float));
       return;
-    case Activation::relu: return relu_fwd_f32(x, y, n);
-    case Activation::relu6: return relu6_fwd_f32(x, y, n);
-    case Activation::elu: return elu_fwd_f32(x, y, n, alpha);
+    case ActKind::relu: return relu_fwd_f32(x, y, n);
+    case ActKind::clip:
+      if (act.is_relu6()) return relu6_fwd_f32(x, y, n);
+      split(n, [=](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) y[i] = std::min(std::max(x[i], act.a), act.b);
+      });
+      return;
+    case ActKind::elu:
+      if (act.a > 0.0f) return elu_fwd_f32(x, y, n, act.a);
+      split(n, [=](int64_t b, int64_t e) {  // alpha <= 0 (an ONNX model's): plain expm1
+        for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : act.a * std::expm1(x[i]);
+      });
+      return;
+    case ActKind::leaky_relu:
+      split(n, [=](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : act.a * x[i];
+      });
+      return;
   }
 }
 
-void activation_bwd_f32(Activation a, const float* y, const float* dy, float* dx, int64_t n,
-                        float alpha) {
-  switch (a) {
-    case Activation::none:
+void activation_bwd_f32(const Act& act, const float* y, const float* dy, float* dx, int64_t n) {
+  if (!act.trainable())
+    fail("activation {} has no backward from its output (trainable: none, relu, relu6, "
+         "elu with alpha > 0)",
+         act_name(act));
+  switch (act.kind) {
+    case ActKind::none:
       if (dx != dy && n > 0) std::memcpy(dx, dy, static_cast<size_t>(n) * sizeof(float));
       return;
-    case Activation::relu: return relu_bwd_f32(y, dy, dx, n);
-    case Activation::relu6: return relu6_bwd_f32(y, dy, dx, n);
-    case Activation::elu: return elu_bwd_f32(y, dy, dx, n, alpha);
+    case ActKind::relu: return relu_bwd_f32(y, dy, dx, n);
+    case ActKind::clip: return relu6_bwd_f32(y, dy, dx, n);
+    case ActKind::elu: return elu_bwd_f32(y, dy, dx, n, act.a);
+    case ActKind::leaky_relu: return;  // not trainable: rejected above
   }
 }
 

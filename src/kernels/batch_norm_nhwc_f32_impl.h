@@ -77,30 +77,27 @@ struct BatchNormNhwc {
   // y may be x (the runtime's ChannelAffineOp runs in place): x and y are not restrict,
   // and each element is read before it is written.
   static void affine_row(int64_t c, const float* x, const float* __restrict scale,
-                         const float* __restrict shift, Activation act, float* y) {
-    switch (act) {
-      // Compared so that NaN stays NaN (a diverged run must show a NaN loss), as in
-      // kernels/activation_f32.cpp.
-      case Activation::relu:
-        for (int64_t j = 0; j < c; ++j) {
-          const float v = x[j] * scale[j] + shift[j];
-          y[j] = v < 0.f ? 0.f : v;
-        }
-        break;
-      case Activation::relu6:
-        for (int64_t j = 0; j < c; ++j) {
-          const float v = x[j] * scale[j] + shift[j];
-          const float r = v < 0.f ? 0.f : v;
-          y[j] = r > 6.f ? 6.f : r;
-        }
-        break;
-      default:
-        for (int64_t j = 0; j < c; ++j) y[j] = x[j] * scale[j] + shift[j];
+                         const float* __restrict shift, Act act, float* y) {
+    // Compared so that NaN stays NaN (a diverged run must show a NaN loss), as in
+    // kernels/activation_f32.cpp.
+    if (act.kind == ActKind::relu) {
+      for (int64_t j = 0; j < c; ++j) {
+        const float v = x[j] * scale[j] + shift[j];
+        y[j] = v < 0.f ? 0.f : v;
+      }
+    } else if (act.is_relu6()) {
+      for (int64_t j = 0; j < c; ++j) {
+        const float v = x[j] * scale[j] + shift[j];
+        const float r = v < 0.f ? 0.f : v;
+        y[j] = r > 6.f ? 6.f : r;
+      }
+    } else {
+      for (int64_t j = 0; j < c; ++j) y[j] = x[j] * scale[j] + shift[j];
     }
   }
 
   static void forward(const BatchNormShape& s, const float* x, const float* scale,
-                      const float* shift, Activation act, float* y) {
+                      const float* shift, Act act, float* y) {
     const int64_t c = s.c;
     parallel_for(s.rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)),
                  [&](int64_t r0, int64_t r1) {
@@ -116,8 +113,8 @@ struct BatchNormNhwc {
   // GCC from vectorizing (and the mask is data, unpredictable).
   static void act_grad_row(int64_t c, const float* __restrict x, const float* __restrict scale,
                            const float* __restrict shift, const float* __restrict dy,
-                           Activation act, float* __restrict g) {
-    if (act == Activation::relu6) {
+                           Act act, float* __restrict g) {
+    if (act == Act::relu6()) {
       for (int64_t j = 0; j < c; ++j) {
         const float v = x[j] * scale[j] + shift[j], d = dy[j];
         const float lo = v > 0.f ? d : 0.f;
@@ -155,7 +152,7 @@ struct BatchNormNhwc {
   static void backward(const BatchNormShape& s, const BatchNormBackward& b) {
     const int64_t c = s.c;
     // g rows are staged in a per-thread row buffer when an activation is fused.
-    const bool fused = b.act != Activation::none;
+    const bool fused = b.act != Act::none();
     std::vector<double> sums(size_t(2 * c));
     reduce(s.rows, c, 2, sums.data(), [&](int64_t r0, int64_t r1, double* acc) {
       thread_local ScratchBuffer t_row;
@@ -208,7 +205,7 @@ struct BatchNormNhwc {
     BatchNormNhwc::stats(s, x, mean, var);                                                    \
   }                                                                                           \
   void batch_norm_fwd_nhwc_f32_##isa(const BatchNormShape& s, const float* x,                 \
-                                     const float* scale, const float* shift, Activation act,  \
+                                     const float* scale, const float* shift, Act act,  \
                                      float* y) {                                              \
     BatchNormNhwc::forward(s, x, scale, shift, act, y);                                       \
   }                                                                                           \

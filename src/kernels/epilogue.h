@@ -2,18 +2,14 @@
 //   y = act(conv(x, w) + bias + addend)
 // bias per output channel, addend a tensor laid out like y (a residual branch), then an
 // elementwise activation. Fusing it saves one or two full passes over y per layer.
-// Kernels define this themselves (they know no graph); runtime/ops/act.h maps onto it.
+// The activation is kernels/activation_f32.h's ActKind with its parameters a and b.
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/activation_f32.h"
+
 namespace xcept {
-
-// relu: max(0, v); clip: min(max(v, a), b) (relu6 is clip 0..6);
-// elu: v > 0 ? v : a * (e^v - 1); leaky_relu: v > 0 ? v : a * v.
-enum class ActKind { none, relu, clip, elu, leaky_relu };
-
-const char* act_kind_name(ActKind k);
 
 // Per-channel mean and biased variance of a convolution's output (after its epilogue):
 // the statistics a training batch norm after the layer needs, taken by a kernel that can

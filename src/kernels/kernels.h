@@ -78,7 +78,7 @@ using batch_norm_stats_fn = void(const BatchNormShape& s, const float* x, float*
                                  float* var);
 // y = act(x * scale + shift), channel by channel; y may be x.
 using batch_norm_fwd_fn = void(const BatchNormShape& s, const float* x, const float* scale,
-                               const float* shift, Activation act, float* y);
+                               const float* shift, Act act, float* y);
 // The backward of y = act(gamma * (x - mean) * inv_std + beta) given dy = dL/dy: ADDS
 // dL/dgamma and dL/dbeta, and overwrites dx (when not null; it may be dy itself: the
 // sums over dy are taken before any dx is written). With `training`, mean and
@@ -90,7 +90,7 @@ struct BatchNormBackward {
   const float *x = nullptr, *dy = nullptr;
   const float *scale = nullptr, *shift = nullptr;  // the forward's; needed when act != none
   const float *mean = nullptr, *inv_std = nullptr, *gamma = nullptr;
-  Activation act = Activation::none;
+  Act act = Act::none();
   bool training = true;
   float *grad_gamma = nullptr, *grad_beta = nullptr, *dx = nullptr;
   // Synchronized batch norm (data-parallel training): the statistics were taken over
@@ -215,7 +215,7 @@ void pool2d_bwd(const ConvShape& window, PoolMode mode, const float* x, const fl
                 const float* dy, float* dx);
 void batch_norm_stats(const BatchNormShape& s, const float* x, float* mean, float* var);
 void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
-                    const float* shift, Activation act, float* y);
+                    const float* shift, Act act, float* y);
 void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b);
 // Batch norm with given statistics as the affine batch_norm_fwd applies: inv_std =
 // 1 / sqrt(var + eps) (in double, rounded once), scale = gamma * inv_std, shift = beta -

@@ -172,7 +172,7 @@ void batch_norm_stats(const BatchNormShape& s, const float* x, float* mean, floa
   pick_batch_norm_stats(s).fn(s, x, mean, var);
 }
 void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
-                    const float* shift, Activation act, float* y) {
+                    const float* shift, Act act, float* y) {
   pick_batch_norm_fwd(s).fn(s, x, scale, shift, act, y);
 }
 void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b) {

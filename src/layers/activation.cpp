@@ -4,10 +4,12 @@
 
 namespace xcept {
 
-ActivationLayer::ActivationLayer(std::string name, Activation kind, float alpha)
-    : Layer(std::move(name)), kind_(kind), alpha_(alpha) {
-  if (kind_ == Activation::elu && !(alpha_ > 0.f))
-    fail("{}: elu alpha must be > 0, got {}", this->name(), alpha_);
+ActivationLayer::ActivationLayer(std::string name, Act act)
+    : Layer(std::move(name)), act_(act) {
+  if (!act_.trainable())
+    fail("{}: activation {} (alpha {}) cannot be trained: the layers take none, relu, relu6 "
+         "and elu with alpha > 0",
+         this->name(), act_name(act_), act_.a);
 }
 
 Dims ActivationLayer::build(const std::vector<Dims>& inputs, Rng&) {
@@ -21,13 +23,13 @@ void ActivationLayer::forward(const std::vector<const Tensor*>& in, Tensor& out,
   if (x.numel() != out.numel())
     fail("{}: input {} and output {} differ in size", name(), dims_to_string(x.dims()),
          dims_to_string(out.dims()));
-  activation_fwd_f32(kind_, x.data(), out.data(), x.numel(), alpha_);
+  activation_fwd_f32(act_, x.data(), out.data(), x.numel());
 }
 
 void ActivationLayer::backward(const std::vector<const Tensor*>&, const Tensor& out,
                                const Tensor& dout, const std::vector<Tensor*>& din) {
   if (Tensor* dx = din.at(0))
-    activation_bwd_f32(kind_, out.data(), dout.data(), dx->data(), out.numel(), alpha_);
+    activation_bwd_f32(act_, out.data(), dout.data(), dx->data(), out.numel());
 }
 
 }  // namespace xcept

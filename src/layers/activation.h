@@ -10,16 +10,15 @@ namespace xcept {
 
 class ActivationLayer : public Layer {
  public:
-  // alpha is elu's negative saturation (Keras default 1) and must be > 0.
-  ActivationLayer(std::string name, Activation kind, float alpha = 1.0f);
+  // A trainable Act (Act::trainable: elu's alpha, Keras' default 1, must be > 0).
+  ActivationLayer(std::string name, Act act);
   const char* type() const override { return "Activation"; }
 
-  Activation kind() const { return kind_; }
-  bool is_activation(Activation* kind) const override {
-    *kind = kind_;
+  const Act& act() const { return act_; }
+  bool is_activation(Act* act) const override {
+    *act = act_;
     return true;
   }
-  float alpha() const { return alpha_; }
 
   Dims build(const std::vector<Dims>& inputs, Rng& rng) override;
   void forward(const std::vector<const Tensor*>& in, Tensor& out, bool training) override;
@@ -28,8 +27,7 @@ class ActivationLayer : public Layer {
   bool backward_in_place() const override { return true; }
 
  private:
-  Activation kind_;
-  float alpha_;
+  Act act_;
 };
 
 }  // namespace xcept

@@ -133,8 +133,8 @@ void BatchNorm::combine_replicas(int64_t rows, std::vector<float>& var) {
   }
 }
 
-bool BatchNorm::fuse_activation(Activation act) {
-  if (act != Activation::none && act != Activation::relu && act != Activation::relu6)
+bool BatchNorm::fuse_activation(Act act) {
+  if (act != Act::none() && act != Act::relu() && act != Act::relu6())
     return false;
   fused_ = act;
   return true;

@@ -58,12 +58,12 @@ class BatchNorm : public Layer {
   // (forward) and differentiated from that output (backward); none by default. The graph
   // sets it when the activation is the batch norm's only reader (autograd/graph.h).
   // Accepts none, relu and relu6 (an activation whose output gives its derivative).
-  bool fuse_activation(Activation act) override;
+  bool fuse_activation(Act act) override;
   // dx is computed after the sums over dy, element by element: in place.
   bool backward_in_place() const override { return true; }
   // A training forward uses the statistics its input's producer left here, when fresh.
   StatsSink* input_stats_sink() override { return &input_stats_; }
-  Activation fused_activation() const { return fused_; }
+  Act fused_activation() const { return fused_; }
   int64_t updates() const { return updates_; }  // training forwards so far
 
   const BatchNormOptions& options() const { return options_; }
@@ -81,7 +81,7 @@ class BatchNorm : public Layer {
   CrossReplicaSum* sync_ = nullptr;
   StatsSink input_stats_;
   int64_t stat_rows_ = 0;  // rows the last training statistics were taken over, all replicas
-  Activation fused_ = Activation::none;
+  Act fused_ = Act::none();
   void combine_replicas(int64_t rows, std::vector<float>& var);
   void set_affine(const float* mean, const float* var);  // scale_, shift_ and inv_std_
   // Statistics the last forward normalized with (batch or moving), and the scale and

@@ -77,9 +77,9 @@ class Layer {
   // Fusion (autograd/graph.h). A layer that is an elementwise activation says which one;
   // a layer that can apply an activation to its own output (forward) and differentiate
   // through it from that output (backward) takes it in fuse_activation and returns true.
-  // fuse_activation(Activation::none) undoes a fusion.
-  virtual bool is_activation(Activation* /*kind*/) const { return false; }
-  virtual bool fuse_activation(Activation /*act*/) { return false; }
+  // fuse_activation(Act::none()) undoes a fusion.
+  virtual bool is_activation(Act* /*act*/) const { return false; }
+  virtual bool fuse_activation(Act /*act*/) { return false; }
 
   // Statistics fusion (autograd/graph.h): a batch norm offers a sink for its input's
   // statistics (input_stats_sink); a layer whose training forward can compute the

@@ -31,8 +31,10 @@ SeparableConv2d::SeparableConv2d(std::string name_, int64_t in_channels_,
     fail("{}: depth multiplier {} needs order depthwise_pointwise (the depthwise step of "
          "pointwise_depthwise keeps the M channels)",
          name, options.depth_multiplier);
-  if (options.mid_activation == Activation::elu && !(options.elu_alpha > 0.0f))
-    fail("{}: elu alpha must be > 0, got {}", name, options.elu_alpha);
+  if (!options.mid_activation.trainable())
+    fail("{}: mid activation {} (alpha {}) cannot be trained: none, relu, relu6 or elu with "
+         "alpha > 0",
+         name, act_name(options.mid_activation), options.mid_activation.a);
   const uint32_t dw_seed = separable_member_seed(seed, 0);
   const uint32_t pw_seed = separable_member_seed(seed, 1);
   const bool bias = options.has_bias;
@@ -70,8 +72,7 @@ void SeparableConv2d::forward(const Tensor& x, Tensor& y, OutputStats* stats) {
   check_input(x);
   first_step().forward(x, mid_);
   // In place: the activation backward reads the activation's output, which is mid_.
-  activation_fwd_f32(options.mid_activation, mid_.data(), mid_.data(), mid_.numel(),
-                     options.elu_alpha);
+  activation_fwd_f32(options.mid_activation, mid_.data(), mid_.data(), mid_.numel());
   second_step().forward(mid_, y, stats);
 }
 
@@ -86,7 +87,7 @@ void SeparableConv2d::backward(const Tensor& x, const Tensor& dy, Tensor* dx,
   t_dmid.resize_uninitialized(mid_.dims());
   second_step().backward(mid_, dy, &t_dmid, split);
   activation_bwd_f32(options.mid_activation, mid_.data(), t_dmid.data(), t_dmid.data(),
-                     t_dmid.numel(), options.elu_alpha);
+                     t_dmid.numel());
   first_step().backward(x, t_dmid, dx, split);
 }
 

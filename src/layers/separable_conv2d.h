@@ -33,8 +33,7 @@ struct SeparableConv2dOptions {
   int64_t out_channels = 0;
   ConvWindow window = ConvWindow::square(3);  // of the depthwise step, whichever order
   SeparableOrder order = SeparableOrder::depthwise_pointwise;
-  Activation mid_activation = Activation::none;
-  float elu_alpha = 1.0f;
+  Act mid_activation = Act::none();  // trainable (Act::trainable); elu carries its alpha
   int64_t depth_multiplier = 1;  // depthwise_pointwise only; must be 1 otherwise
   bool has_bias = true;          // Keras' default; Xception's blocks turn it off
 };

@@ -15,13 +15,13 @@ NodeId batch_norm(Graph& g, NodeId x, const std::string& name) {
   return g.add<BatchNorm>({x}, name);
 }
 
-NodeId activation(Graph& g, NodeId x, const std::string& name, Activation act) {
-  if (act == Activation::none) return x;
+NodeId activation(Graph& g, NodeId x, const std::string& name, Act act) {
+  if (act == Act::none()) return x;
   return g.add<ActivationLayer>({x}, name, act);
 }
 
 NodeId conv_bn_act(Graph& g, NodeId x, const std::string& name, const ConvParams& conv,
-                   Activation act, const std::string& bn_name, const std::string& act_name) {
+                   Act act, const std::string& bn_name, const std::string& act_name) {
   x = g.add<Conv2dLayer>({x}, name, conv, false);
   x = batch_norm(g, x, bn_name);
   return activation(g, x, act_name, act);

@@ -17,15 +17,15 @@ int64_t scale_channels(int64_t filters, double alpha);
 
 // Conv (no bias) -> BatchNorm "<bn_name>" -> activation "<act_name>" (skipped for none).
 NodeId conv_bn_act(Graph& g, NodeId x, const std::string& name, const ConvParams& conv,
-                   Activation act, const std::string& bn_name, const std::string& act_name);
+                   Act act, const std::string& bn_name, const std::string& act_name);
 
 NodeId batch_norm(Graph& g, NodeId x, const std::string& name);
-NodeId activation(Graph& g, NodeId x, const std::string& name, Activation act);
+NodeId activation(Graph& g, NodeId x, const std::string& name, Act act);
 
 // What every separable convolution of one model shares.
 struct SeparableStyle {
   SeparableOrder order = SeparableOrder::depthwise_pointwise;
-  Activation mid_activation = Activation::none;
+  Act mid_activation = Act::none();
   bool separable = true;  // false: a full 3x3 convolution instead (ModelOptions::separable)
 };
 

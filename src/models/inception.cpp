@@ -11,7 +11,7 @@ namespace xcept::models {
 static NodeId conv_bn_relu(Graph& g, NodeId x, const std::string& name, int64_t filters,
                            int64_t kernel) {
   return conv_bn_act(g, x, name, conv_params(filters, kernel, 1, Padding::same()),
-                     Activation::relu, name + "_bn", name + "_relu");
+                     Act::relu(), name + "_bn", name + "_relu");
 }
 
 NodeId inception_v3_module(Graph& g, NodeId x, const std::string& p, const InceptionV3Filters& f) {
@@ -39,10 +39,10 @@ NodeId simplified_inception_module(Graph& g, NodeId x, const std::string& p, int
 }
 
 NodeId extreme_inception_module(Graph& g, NodeId x, const std::string& p, int64_t filters,
-                                Activation mid) {
+                                Act mid) {
   x = sepconv(g, x, p + "_sepconv", filters, {SeparableOrder::pointwise_depthwise, mid});
   x = batch_norm(g, x, p + "_bn");
-  return activation(g, x, p + "_relu", Activation::relu);
+  return activation(g, x, p + "_relu", Act::relu());
 }
 
 Graph build_mini_inception(const ModelOptions& o) {
@@ -65,7 +65,7 @@ Graph build_mini_inception(const ModelOptions& o) {
     } else if (o.inception_module == "simplified") {
       x = simplified_inception_module(g, x, name, 3, ch(w / 4), ch(w / 3));
     } else if (o.inception_module == "extreme") {
-      x = extreme_inception_module(g, x, name, ch(w), Activation::relu);
+      x = extreme_inception_module(g, x, name, ch(w), Act::relu());
     } else {
       fail("mini-inception: unknown module '{}' (v3, simplified or extreme)", o.inception_module);
     }

@@ -23,6 +23,6 @@ NodeId simplified_inception_module(Graph& g, NodeId x, const std::string& prefix
 // Figure 4: one 1x1 convolution, then one 3x3 spatial convolution per output channel
 // (pointwise then depthwise, with Inception's ReLU between), then BN and ReLU.
 NodeId extreme_inception_module(Graph& g, NodeId x, const std::string& prefix, int64_t filters,
-                                Activation mid = Activation::relu);
+                                Act mid = Act::relu());
 
 }  // namespace xcept::models

@@ -18,9 +18,9 @@ Graph build_mini_xception(const ModelOptions& o) {
   Graph g("mini-xception", o.seed);
   NodeId x = g.input({size, size, channels});
   x = conv_bn_act(g, x, "block1_conv1", conv_params(ch(32), 3, 1, Padding::same()),
-                  Activation::relu, "block1_conv1_bn", "block1_conv1_act");
+                  Act::relu(), "block1_conv1_bn", "block1_conv1_act");
   x = conv_bn_act(g, x, "block1_conv2", conv_params(ch(64), 3, 1, Padding::same()),
-                  Activation::relu, "block1_conv2_bn", "block1_conv2_act");
+                  Act::relu(), "block1_conv2_bn", "block1_conv2_act");
   x = xception_downsample_block(g, x, "block2", ch(128), ch(128), false, o);
   x = xception_downsample_block(g, x, "block3", ch(256), ch(256), true, o);
   for (int i = 0; i < repeats; ++i)
@@ -28,7 +28,7 @@ Graph build_mini_xception(const ModelOptions& o) {
   const std::string last = "block" + std::to_string(repeats + 4);
   x = sepconv(g, x, last + "_sepconv1", ch(512), separable_style(o));
   x = batch_norm(g, x, last + "_sepconv1_bn");
-  x = activation(g, x, last + "_sepconv1_act", Activation::relu);
+  x = activation(g, x, last + "_sepconv1_act", Act::relu());
   x = g.add<GlobalAvgPool2D>({x}, "avg_pool");
   const float dropout = o.dropout >= 0 ? o.dropout : 0.2f;
   if (dropout > 0) x = g.add<Dropout>({x}, "dropout", dropout, o.seed + 1);

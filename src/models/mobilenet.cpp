@@ -49,15 +49,15 @@ NodeId mobilenet_block(Graph& g, NodeId x, int id, int64_t filters, int64_t stri
   const Padding pad = block_padding(stride);
   if (groups > 0) {
     x = conv_bn_act(g, x, "conv_" + n, conv_params(filters, 3, stride, pad, groups),
-                    Activation::relu6, "conv_" + n + "_bn", "conv_" + n + "_relu");
+                    Act::relu6(), "conv_" + n + "_bn", "conv_" + n + "_relu");
     if (shuffle) x = g.add<ChannelShuffle>({x}, "conv_" + n + "_shuffle", groups);
     return x;
   }
   const int64_t channels = g.node_dims(x)[2];
   x = conv_bn_act(g, x, "conv_dw_" + n, conv_params(channels, 3, stride, pad, channels),
-                  Activation::relu6, "conv_dw_" + n + "_bn", "conv_dw_" + n + "_relu");
+                  Act::relu6(), "conv_dw_" + n + "_bn", "conv_dw_" + n + "_relu");
   return conv_bn_act(g, x, "conv_pw_" + n, conv_params(filters, 1, 1, Padding::valid()),
-                     Activation::relu6, "conv_pw_" + n + "_bn", "conv_pw_" + n + "_relu");
+                     Act::relu6(), "conv_pw_" + n + "_bn", "conv_pw_" + n + "_relu");
 }
 
 // GlobalAvgPool -> Dropout -> classifier. Keras' classifier is a 1x1 convolution with
@@ -85,7 +85,7 @@ Graph mobilenet_graph(const ModelOptions& o, const MobileNetLayout& l, bool full
   NodeId x = g.input({size, size, channels});
   x = conv_bn_act(g, x, "conv1",
                   conv_params(scale_channels(32, o.alpha), 3, l.stem_stride, Padding::same()),
-                  Activation::relu6, "conv1_bn", "conv1_relu");
+                  Act::relu6(), "conv1_bn", "conv1_relu");
   const int64_t groups = block_groups(o, full_convolution);
   int id = 1;
   for (const Stage& s : l.stages)

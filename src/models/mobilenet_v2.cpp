@@ -36,8 +36,8 @@ NodeId inverted_residual(Graph& g, NodeId x, const std::string& p, int64_t out, 
   const int64_t hidden = in * expand;
   NodeId y = x;
   int i = 0;
-  if (expand != 1) y = conv_norm_act(g, y, p + ".conv.0", hidden, 1, 1, Activation::relu6), i = 1;
-  y = conv_norm_act(g, y, p + ".conv." + std::to_string(i), hidden, 3, stride, Activation::relu6,
+  if (expand != 1) y = conv_norm_act(g, y, p + ".conv.0", hidden, 1, 1, Act::relu6()), i = 1;
+  y = conv_norm_act(g, y, p + ".conv." + std::to_string(i), hidden, 3, stride, Act::relu6(),
                     hidden);
   y = g.add<Conv2dLayer>({y}, p + ".conv." + std::to_string(i + 1), torch_conv(out, 1, 1, 0),
                          false);
@@ -51,7 +51,7 @@ Graph build(const std::string& name, const ModelOptions& o, bool mini) {
   Graph g(name, o.seed);
   NodeId x = g.input({in.size, in.size, in.channels});
   x = conv_norm_act(g, x, "features.0", make_divisible(32 * o.alpha), 3, mini ? 1 : 2,
-                    Activation::relu6);
+                    Act::relu6());
   int index = 1;
   for (const Setting& s : kSettings) {
     const int64_t out = make_divisible(double(s.channels) * o.alpha);
@@ -61,7 +61,7 @@ Graph build(const std::string& name, const ModelOptions& o, bool mini) {
                             s.expand);
   }
   x = conv_norm_act(g, x, "features." + std::to_string(index),
-                    make_divisible(1280 * std::max(1.0, o.alpha)), 1, 1, Activation::relu6);
+                    make_divisible(1280 * std::max(1.0, o.alpha)), 1, 1, Act::relu6());
   pooled_classifier(g, x, "avgpool", "classifier.0", "classifier.1", in.classes,
                     o.dropout >= 0 ? o.dropout : 0.2f, o.seed + 1);
   return g;

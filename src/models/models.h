@@ -34,7 +34,7 @@ struct ModelOptions {
   int64_t input_channels = 0;  // 0: the model's default (3, or 1 for the mini models)
   double alpha = 1.0;          // width multiplier (all models)
   // Xception-family options:
-  Activation mid_activation = Activation::none;  // between depthwise and pointwise (Fig. 10)
+  Act mid_activation = Act::none();  // between depthwise and pointwise (Fig. 10)
   SeparableOrder order = SeparableOrder::depthwise_pointwise;
   bool residual = true;                           // residual connections (Fig. 9)
   int middle_repeats = -1;                        // -1: default (8, or 2 for mini)

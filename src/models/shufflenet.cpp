@@ -53,7 +53,7 @@ NodeId unit(Graph& g, NodeId x, const std::string& p, int64_t width, int64_t str
   NodeId y = g.add<Conv2dLayer>({x}, m1 + ".0", torch_conv(width / 4, 1, 1, 0, first_group ? 1 : groups),
                                 false);
   y = torch_batch_norm(g, y, m1 + ".1");
-  y = activation(g, y, m1 + ".2", Activation::relu);
+  y = activation(g, y, m1 + ".2", Act::relu());
   if (groups > 1) y = g.add<ChannelShuffle>({y}, p + ".shuffle", groups);
   y = g.add<Conv2dLayer>({y}, m2 + ".0", torch_conv(width / 4, 3, stride, 1, width / 4), false);
   y = torch_batch_norm(g, y, m2 + ".1");
@@ -61,9 +61,9 @@ NodeId unit(Graph& g, NodeId x, const std::string& p, int64_t width, int64_t str
   y = torch_batch_norm(g, y, m2 + ".3");
   if (stride == 1) {
     y = g.add<Add>({x, y}, p + ".add");
-    return activation(g, y, p, Activation::relu);
+    return activation(g, y, p, Act::relu());
   }
-  y = activation(g, y, p + ".relu", Activation::relu);
+  y = activation(g, y, p + ".relu", Act::relu());
   NodeId shortcut = g.add<AvgPool2D>({x}, p + ".branch_proj", PoolWindow::torch(3, 2, 1));
   return g.add<Concat>({shortcut, y}, p);
 }
@@ -78,7 +78,7 @@ Graph build(const std::string& name, const ModelOptions& o, bool mini) {
   };
   Graph g(name, o.seed);
   NodeId x = g.input({in.size, in.size, in.channels});
-  x = conv_norm_act(g, x, "first_conv", kStem, 3, mini ? 1 : 2, Activation::relu);
+  x = conv_norm_act(g, x, "first_conv", kStem, 3, mini ? 1 : 2, Act::relu());
   if (!mini) x = g.add<MaxPool2D>({x}, "maxpool", PoolWindow::torch(3, 2, 1));
   constexpr int kRepeats[] = {4, 8, 4};
   for (int s = 0; s < 3; ++s)

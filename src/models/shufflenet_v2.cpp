@@ -44,7 +44,7 @@ NodeId depthwise_bn(Graph& g, NodeId x, const std::string& p, int conv_index, in
 NodeId pointwise_bn_relu(Graph& g, NodeId x, const std::string& p, int index, int64_t filters) {
   x = g.add<Conv2dLayer>({x}, p + "." + std::to_string(index), torch_conv(filters, 1, 1, 0), false);
   x = torch_batch_norm(g, x, p + "." + std::to_string(index + 1));
-  return activation(g, x, p + "." + std::to_string(index + 2), Activation::relu);
+  return activation(g, x, p + "." + std::to_string(index + 2), Act::relu());
 }
 
 NodeId unit(Graph& g, NodeId x, const std::string& p, int64_t out, int64_t stride) {
@@ -70,14 +70,14 @@ Graph build(const std::string& name, const ModelOptions& o, bool mini) {
   const std::array<int64_t, 5> ch = stage_channels(name, o.alpha);
   Graph g(name, o.seed);
   NodeId x = g.input({in.size, in.size, in.channels});
-  x = conv_norm_act(g, x, "conv1", ch[0], 3, mini ? 1 : 2, Activation::relu);
+  x = conv_norm_act(g, x, "conv1", ch[0], 3, mini ? 1 : 2, Act::relu());
   if (!mini) x = g.add<MaxPool2D>({x}, "maxpool", PoolWindow::torch(3, 2, 1));
   constexpr int kRepeats[] = {4, 8, 4};
   for (int s = 0; s < 3; ++s)
     for (int i = 0; i < kRepeats[s]; ++i)
       x = unit(g, x, "stage" + std::to_string(s + 2) + "." + std::to_string(i), ch[size_t(s) + 1],
                i == 0 ? 2 : 1);
-  x = conv_norm_act(g, x, "conv5", ch[4], 1, 1, Activation::relu);
+  x = conv_norm_act(g, x, "conv5", ch[4], 1, 1, Act::relu());
   pooled_classifier(g, x, "mean", "dropout", "fc", in.classes, o.dropout > 0 ? o.dropout : 0.f,
                     o.seed + 1);
   return g;

@@ -63,7 +63,7 @@ constexpr Feature kFeatures11[] = {{2},
 NodeId conv_relu(Graph& g, NodeId x, const std::string& conv_name, const std::string& relu_name,
                  const ConvParams& p) {
   x = g.add<Conv2dLayer>({x}, conv_name, p, true);
-  return activation(g, x, relu_name, Activation::relu);
+  return activation(g, x, relu_name, Act::relu());
 }
 
 NodeId fire(Graph& g, NodeId x, const std::string& p, int64_t squeeze, int64_t expand1,

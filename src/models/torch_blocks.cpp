@@ -28,7 +28,7 @@ NodeId torch_batch_norm(Graph& g, NodeId x, const std::string& name) {
 }
 
 NodeId conv_norm_act(Graph& g, NodeId x, const std::string& prefix, int64_t filters,
-                     int64_t kernel, int64_t stride, Activation act, int64_t groups) {
+                     int64_t kernel, int64_t stride, Act act, int64_t groups) {
   x = g.add<Conv2dLayer>({x}, prefix + ".0",
                          torch_conv(filters, kernel, stride, (kernel - 1) / 2, groups), false);
   x = torch_batch_norm(g, x, prefix + ".1");

@@ -31,7 +31,7 @@ NodeId torch_batch_norm(Graph& g, NodeId x, const std::string& name);
 // torchvision's Conv2dNormActivation: "<prefix>.0" convolution without bias, padding
 // (kernel-1)/2, "<prefix>.1" batch norm, "<prefix>.2" activation (none: left out).
 NodeId conv_norm_act(Graph& g, NodeId x, const std::string& prefix, int64_t filters,
-                     int64_t kernel, int64_t stride, Activation act, int64_t groups = 1);
+                     int64_t kernel, int64_t stride, Act act, int64_t groups = 1);
 
 // Global average pooling ("<pool_name>"), dropout when rate > 0 ("<dropout_name>"), and
 // the classifier "<dense_name>" (nn.Linear: weight and bias).

@@ -44,7 +44,7 @@ std::unique_ptr<Layer> copy_layer(Layer& l, int64_t in_channels, bool resized, i
   if (width > 0) fail("{}: a {} layer has no output channels to set", name, l.type());
   if (auto* bn = dynamic_cast<BatchNorm*>(&l)) return std::make_unique<BatchNorm>(name, bn->options());
   if (auto* a = dynamic_cast<ActivationLayer*>(&l))
-    return std::make_unique<ActivationLayer>(name, a->kind(), a->alpha());
+    return std::make_unique<ActivationLayer>(name, a->act());
   if (auto* d = dynamic_cast<Dropout*>(&l)) return std::make_unique<Dropout>(name, d->rate(), 0);
   if (auto* p = dynamic_cast<MaxPool2D*>(&l)) return std::make_unique<MaxPool2D>(name, p->window());
   if (auto* p = dynamic_cast<AvgPool2D*>(&l)) return std::make_unique<AvgPool2D>(name, p->window());

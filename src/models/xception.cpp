@@ -24,10 +24,10 @@ NodeId xception_downsample_block(Graph& g, NodeId x, const std::string& prefix, 
                                   conv_params(f2, 1, 2, Padding::same()), false);
     shortcut = batch_norm(g, shortcut, prefix + "_residual_bn");
   }
-  if (relu_first) x = activation(g, x, prefix + "_sepconv1_act", Activation::relu);
+  if (relu_first) x = activation(g, x, prefix + "_sepconv1_act", Act::relu());
   x = sepconv(g, x, prefix + "_sepconv1", f1, style);
   x = batch_norm(g, x, prefix + "_sepconv1_bn");
-  x = activation(g, x, prefix + "_sepconv2_act", Activation::relu);
+  x = activation(g, x, prefix + "_sepconv2_act", Act::relu());
   x = sepconv(g, x, prefix + "_sepconv2", f2, style);
   x = batch_norm(g, x, prefix + "_sepconv2_bn");
   x = g.add<MaxPool2D>({x}, prefix + "_pool", PoolWindow::square(3, 2, PadMode::same));
@@ -41,7 +41,7 @@ NodeId xception_middle_block(Graph& g, NodeId x, const std::string& prefix, int6
   NodeId shortcut = x;
   for (int i = 1; i <= 3; ++i) {
     std::string step = prefix + "_sepconv" + std::to_string(i);
-    x = activation(g, x, step + "_act", Activation::relu);
+    x = activation(g, x, step + "_act", Act::relu());
     x = sepconv(g, x, step, f, style);
     x = batch_norm(g, x, step + "_bn");
   }
@@ -60,9 +60,9 @@ Graph build_xception(const ModelOptions& o) {
   NodeId x = g.input({size, size, channels});
   // Entry flow.
   x = conv_bn_act(g, x, "block1_conv1", conv_params(ch(32), 3, 2, Padding::valid()),
-                  Activation::relu, "block1_conv1_bn", "block1_conv1_act");
+                  Act::relu(), "block1_conv1_bn", "block1_conv1_act");
   x = conv_bn_act(g, x, "block1_conv2", conv_params(ch(64), 3, 1, Padding::valid()),
-                  Activation::relu, "block1_conv2_bn", "block1_conv2_act");
+                  Act::relu(), "block1_conv2_bn", "block1_conv2_act");
   x = xception_downsample_block(g, x, "block2", ch(128), ch(128), false, o);
   x = xception_downsample_block(g, x, "block3", ch(256), ch(256), true, o);
   x = xception_downsample_block(g, x, "block4", ch(728), ch(728), true, o);
@@ -75,10 +75,10 @@ Graph build_xception(const ModelOptions& o) {
   x = xception_downsample_block(g, x, exit, ch(728), ch(1024), true, o);
   x = sepconv(g, x, last + "_sepconv1", ch(1536), separable_style(o));
   x = batch_norm(g, x, last + "_sepconv1_bn");
-  x = activation(g, x, last + "_sepconv1_act", Activation::relu);
+  x = activation(g, x, last + "_sepconv1_act", Act::relu());
   x = sepconv(g, x, last + "_sepconv2", ch(2048), separable_style(o));
   x = batch_norm(g, x, last + "_sepconv2_bn");
-  x = activation(g, x, last + "_sepconv2_act", Activation::relu);
+  x = activation(g, x, last + "_sepconv2_act", Act::relu());
   x = g.add<GlobalAvgPool2D>({x}, "avg_pool");
   // The paper puts dropout 0.5 before the classifier for ImageNet; Keras has none.
   const float dropout = o.dropout >= 0 ? o.dropout : 0.f;

@@ -19,16 +19,6 @@ namespace xcept {
 
 namespace {
 
-Act to_act(Activation a, float alpha) {
-  switch (a) {
-    case Activation::none: return Act::none();
-    case Activation::relu: return Act::relu();
-    case Activation::relu6: return Act::relu6();
-    case Activation::elu: return Act::elu(alpha);
-  }
-  return Act::none();
-}
-
 Dims with_batch(int64_t batch, const Dims& per_image) {
   Dims d{batch};
   d.insert(d.end(), per_image.begin(), per_image.end());
@@ -65,7 +55,7 @@ Program lower_graph(Graph& g, int64_t batch) {
     } else if (auto* sc = dynamic_cast<SeparableConv2dLayer*>(layer)) {
       // Two convolutions; the mid activation rides on the first one's output.
       SeparableConv2d& sep = sc->separable();
-      const Act mid = to_act(sep.options.mid_activation, sep.options.elu_alpha);
+      const Act mid = sep.options.mid_activation;
       const Conv2d& first = sep.first_step();
       const Conv2d& second = sep.second_step();
       const ValueId m = p.add_step(first.name, conv_op(first.name, batch, in_dims, first, mid), in);
@@ -79,10 +69,10 @@ Program lower_graph(Graph& g, int64_t batch) {
                                           bn->moving_variance, bn->options().epsilon),
                        in);
     } else if (auto* a = dynamic_cast<ActivationLayer*>(layer)) {
-      if (a->kind() == Activation::none)
+      if (a->act().is_none())
         out = in.at(0);
       else
-        out = p.add_step(name, std::make_unique<ActivationOp>(to_act(a->kind(), a->alpha())), in);
+        out = p.add_step(name, std::make_unique<ActivationOp>(a->act()), in);
     } else if (dynamic_cast<Dropout*>(layer)) {
       out = in.at(0);  // the identity at inference
     } else if (auto* mp = dynamic_cast<MaxPool2D*>(layer)) {

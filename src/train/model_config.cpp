@@ -9,7 +9,7 @@ nlohmann::json model_options_to_json(const models::ModelOptions& o) {
           {"input_size", o.input_size},
           {"input_channels", o.input_channels},
           {"alpha", o.alpha},
-          {"mid_activation", activation_name(o.mid_activation)},
+          {"mid_activation", act_name(o.mid_activation)},
           {"order", separable_order_name(o.order)},
           {"residual", o.residual},
           {"middle_repeats", o.middle_repeats},
@@ -29,7 +29,7 @@ models::ModelOptions model_options_from_json(const nlohmann::json& j) {
     o.input_size = j.at("input_size").get<int64_t>();
     o.input_channels = j.at("input_channels").get<int64_t>();
     o.alpha = j.at("alpha").get<double>();
-    o.mid_activation = parse_activation(j.at("mid_activation").get<std::string>());
+    o.mid_activation = parse_act(j.at("mid_activation").get<std::string>());
     const std::string order = j.at("order").get<std::string>();
     if (order == separable_order_name(SeparableOrder::pointwise_depthwise))
       o.order = SeparableOrder::pointwise_depthwise;

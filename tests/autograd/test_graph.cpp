@@ -34,7 +34,7 @@ struct TinyNet {
     NodeId in = g.input({6, 6, 4});
     NodeId bn1 = g.add<BatchNorm>({in}, "bn1");
     // ELU rather than relu: no kink for the finite differences to straddle.
-    act1 = g.add<ActivationLayer>({bn1}, "act1", Activation::elu);
+    act1 = g.add<ActivationLayer>({bn1}, "act1", Act::elu());
     // act1 feeds pool_a, pool_b and res_add.
     NodeId pa = g.add<MaxPool2D>({act1}, "pool_a", PoolWindow::square(3, 1, PadMode::same));
     NodeId pb = g.add<AvgPool2D>({act1}, "pool_b", PoolWindow::square(3, 1, PadMode::same));
@@ -48,7 +48,7 @@ struct TinyNet {
     NodeId flat = g.add<Flatten>({bn2}, "flatten");         // 72
     NodeId vec = g.add<Concat>({gap, flat}, "concat_vec");  // 80
     NodeId fc1 = g.add<Dense>({vec}, "fc1", 6);
-    NodeId act2 = g.add<ActivationLayer>({fc1}, "act2", Activation::elu);
+    NodeId act2 = g.add<ActivationLayer>({fc1}, "act2", Act::elu());
     auto d = std::make_unique<Dropout>("drop", 0.25f, kDropSeed);
     drop = d.get();
     NodeId dr = g.add(std::move(d), {act2});
@@ -189,13 +189,13 @@ Graph fusion_net(bool fusion) {
   NodeId c1 = g.add<Conv2dLayer>({in}, "c1", ConvParams{8, 3, 3, 1, 1, 1, 1, Padding::same(), 1},
                                  false);
   NodeId b1 = g.add<BatchNorm>({c1}, "b1");
-  NodeId a1 = g.add<ActivationLayer>({b1}, "a1", Activation::relu);
+  NodeId a1 = g.add<ActivationLayer>({b1}, "a1", Act::relu());
   NodeId c2 = g.add<Conv2dLayer>({a1}, "c2", ConvParams{8, 1, 1, 1, 1, 1, 1, Padding::valid(), 1},
                                  false);
   NodeId b2 = g.add<BatchNorm>({c2}, "b2");
-  NodeId a2 = g.add<ActivationLayer>({b2}, "a2", Activation::relu6);
+  NodeId a2 = g.add<ActivationLayer>({b2}, "a2", Act::relu6());
   NodeId b3 = g.add<BatchNorm>({a2}, "b3");
-  NodeId a3 = g.add<ActivationLayer>({b3}, "a3", Activation::relu);
+  NodeId a3 = g.add<ActivationLayer>({b3}, "a3", Act::relu());
   NodeId sum = g.add<Add>({a3, b3}, "sum");  // b3 read twice: a3 stays a node of its own
   NodeId add = g.add<Add>({sum, a2}, "res");
   NodeId gap = g.add<GlobalAvgPool2D>({add}, "gap");
@@ -236,11 +236,11 @@ TEST(Graph, FusedBatchNormActivationMatchesTheUnfusedGraph) {
     for (NodeId n = 0; n < fused.num_nodes(); ++n)
       if (fused.node_name(n) == name)
         return dynamic_cast<const BatchNorm*>(fused.layer(n))->fused_activation();
-    return Activation::elu;
+    return Act::elu();
   };
-  EXPECT_EQ(fused_act("b1"), Activation::relu);
-  EXPECT_EQ(fused_act("b2"), Activation::relu6);
-  EXPECT_EQ(fused_act("b3"), Activation::none);
+  EXPECT_EQ(fused_act("b1"), Act::relu());
+  EXPECT_EQ(fused_act("b2"), Act::relu6());
+  EXPECT_EQ(fused_act("b3"), Act::none());
   // b1 and b2 took their statistics from c1 and c2 (the sinks were filled, and used);
   // b3's input is read twice, so it took its own; the unfused graph's took none.
   auto sink_filled = [](Graph& g, const char* name) {
@@ -257,8 +257,8 @@ TEST(Graph, FusedBatchNormActivationMatchesTheUnfusedGraph) {
   ASSERT_EQ(fused.node_name(b1), "b1");
   fused.add<GlobalAvgPool2D>({b1}, "extra_reader");
   fused.forward(x, false);
-  EXPECT_EQ(fused_act("b1"), Activation::none);
-  EXPECT_EQ(fused_act("b2"), Activation::relu6);
+  EXPECT_EQ(fused_act("b1"), Act::none());
+  EXPECT_EQ(fused_act("b2"), Act::relu6());
 }
 
 }  // namespace

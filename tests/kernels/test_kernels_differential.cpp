@@ -463,7 +463,7 @@ TEST_P(BatchNormDifferential, StatsForwardAndBackwardMatchReference) {
       scale[j] = gamma[j] * inv_std[j];
       shift[j] = beta[j] - mean[j] * scale[j];
     }
-    for (Activation act : {Activation::none, Activation::relu, Activation::relu6}) {
+    for (Act act : {Act::none(), Act::relu(), Act::relu6()}) {
       std::vector<float> y(n), got_y(n, NAN);
       reference_row(batch_norm_fwd_kernels()).fn(s, x.data(), scale.data(), shift.data(), act,
                                                  y.data());
@@ -472,7 +472,7 @@ TEST_P(BatchNormDifferential, StatsForwardAndBackwardMatchReference) {
         ++tested;
         row.fn(s, x.data(), scale.data(), shift.data(), act, got_y.data());
         ASSERT_LT(test::max_rel_error(got_y.data(), y.data(), n), kTolerance)
-            << s.to_string() << " act " << activation_name(act);
+            << s.to_string() << " act " << act_name(act);
       }
       for (const auto& row : batch_norm_bwd_kernels()) {
         if (row.name != name) continue;
@@ -495,7 +495,7 @@ TEST_P(BatchNormDifferential, StatsForwardAndBackwardMatchReference) {
           std::vector<float> dx1, dg1, db1, dx2, dg2, db2;
           run(reference_row(batch_norm_bwd_kernels()), dx1, dg1, db1);
           run(row, dx2, dg2, db2);
-          const std::string what = s.to_string() + " act " + activation_name(act) +
+          const std::string what = s.to_string() + " act " + act_name(act) +
                                    (training ? " training" : " inference");
           ASSERT_LT(test::max_rel_error(dx2.data(), dx1.data(), n), 1e-3) << what;
           // In place (dx over dy, as the graph runs it): the same bits.

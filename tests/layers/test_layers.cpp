@@ -197,14 +197,14 @@ TEST(BatchNormLayer, ListsFourParamsLikeKeras) {
 
 TEST(ActivationLayerTest, Gradcheck) {
   struct Case {
-    Activation kind;
+    Act kind;
     float lo, hi;
     std::vector<float> kinks;
   };
-  for (const Case& k : {Case{Activation::relu, -1, 1, {0}}, Case{Activation::relu6, -2, 8, {0, 6}},
-                        Case{Activation::elu, -3, 2, {0}}, Case{Activation::none, -1, 1, {}}}) {
-    SCOPED_TRACE(activation_name(k.kind));
-    ActivationLayer l(activation_name(k.kind), k.kind);
+  for (const Case& k : {Case{Act::relu(), -1, 1, {0}}, Case{Act::relu6(), -2, 8, {0, 6}},
+                        Case{Act::elu(), -3, 2, {0}}, Case{Act::none(), -1, 1, {}}}) {
+    SCOPED_TRACE(act_name(k.kind));
+    ActivationLayer l(act_name(k.kind), k.kind);
     GradcheckOptions o;
     o.input_lo = k.lo, o.input_hi = k.hi, o.kinks = k.kinks;
     EXPECT_TRUE(grad_ok(l, std::vector<Dims>{{3, 3, 4}}, o));
@@ -213,11 +213,11 @@ TEST(ActivationLayerTest, Gradcheck) {
 
 TEST(ActivationLayerTest, ForwardValues) {
   Tensor x = make({1, 4}, {-2, 0.5f, 3, 7});
-  ActivationLayer relu6("r6", Activation::relu6);
+  ActivationLayer relu6("r6", Act::relu6());
   Tensor y = run(relu6, x);
   const float want[] = {0, 0.5f, 3, 6};
   for (int i = 0; i < 4; ++i) EXPECT_EQ(y[i], want[i]);
-  ActivationLayer elu("elu", Activation::elu);
+  ActivationLayer elu("elu", Act::elu());
   Tensor e = run(elu, x);
   EXPECT_NEAR(e[0], std::expm1(-2.0), 1e-6);
   EXPECT_EQ(e[3], 7.f);

@@ -29,11 +29,10 @@ struct Config {
 
 // Stride, dilation, padding and multiplier differ between the two orders' configs so
 // each order's step gets the window it should.
-Config config_for(SeparableOrder order, Activation act) {
+Config config_for(SeparableOrder order, Act act) {
   SeparableConv2dOptions o;
   o.order = order;
-  o.mid_activation = act;
-  o.elu_alpha = 0.8f;
+  o.mid_activation = act.kind == ActKind::elu ? Act::elu(0.8f) : act;
   if (order == SeparableOrder::depthwise_pointwise) {
     o.out_channels = 5;
     o.depth_multiplier = 2;
@@ -61,7 +60,7 @@ std::pair<ConvShape, ConvShape> twin_shapes(const Config& k) {
   return {pw, dw};
 }
 
-using Param = std::tuple<SeparableOrder, Activation, bool>;
+using Param = std::tuple<SeparableOrder, Act, bool>;
 
 class SeparableGrad : public ::testing::TestWithParam<Param> {};
 
@@ -74,7 +73,7 @@ TEST_P(SeparableGrad, ForwardMatchesReferenceAndGradientsMatchFiniteDifferences)
   Conv2d& second = layer.second_step();
   if (bias) second.bias = test::random_tensor(second.bias.dims(), 41);
   // Wide enough inputs that some relu6 pre-activations pass the cap at 6.
-  const float range = act == Activation::relu6 ? 16.0f : 1.0f;
+  const float range = act == Act::relu6() ? 16.0f : 1.0f;
   Tensor x = test::random_tensor({k.n, k.h, k.w, k.c}, 42, -range, range);
   Tensor y = layer.forward(x);
   auto [s1, s2] = twin_shapes(k);
@@ -86,13 +85,12 @@ TEST_P(SeparableGrad, ForwardMatchesReferenceAndGradientsMatchFiniteDifferences)
   std::vector<double> xd = test::to_double(x), w1 = test::to_double(first.weight),
                       w2 = test::to_double(second.weight), b2 = test::to_double(second.bias);
   std::vector<double> mid(size_t(s1.output_numel())), yd(size_t(s2.output_numel()));
-  const double alpha = k.opt.elu_alpha;
   double min_pre = INFINITY;  // closest pre-activation to a relu/relu6 kink
   auto run = [&] {
     ref::conv2d_fwd<double>(s1, xd.data(), w1.data(), nullptr, mid.data());
     for (double& v : mid) {
       min_pre = std::min({min_pre, std::fabs(v), std::fabs(v - 6.0)});
-      v = ref::activation_fwd<double>(act, v, alpha);
+      v = ref::activation_fwd<double>(k.opt.mid_activation, v);
     }
     ref::conv2d_fwd<double>(s2, mid.data(), w2.data(), bias ? b2.data() : nullptr, yd.data());
     return test::dot(r, yd);
@@ -100,10 +98,10 @@ TEST_P(SeparableGrad, ForwardMatchesReferenceAndGradientsMatchFiniteDifferences)
   run();
   // Central differences across a kink, or a float/double disagreement on which side of
   // it a value lies, would make the check meaningless; these seeds stay clear of it.
-  if (act == Activation::relu || act == Activation::relu6) {
+  if (act == Act::relu() || act == Act::relu6()) {
     ASSERT_GT(min_pre, 1e-4);
   }
-  if (act == Activation::relu6) {
+  if (act == Act::relu6()) {
     EXPECT_GT(std::count_if(mid.begin(), mid.end(), [](double v) { return v == 6.0; }), 0);
   }
   SCOPED_TRACE(s1.to_string() + " then " + s2.to_string());
@@ -121,12 +119,12 @@ INSTANTIATE_TEST_SUITE_P(
     OrdersByActivation, SeparableGrad,
     ::testing::Combine(::testing::Values(SeparableOrder::depthwise_pointwise,
                                          SeparableOrder::pointwise_depthwise),
-                       ::testing::Values(Activation::none, Activation::relu, Activation::elu,
-                                         Activation::relu6),
+                       ::testing::Values(Act::none(), Act::relu(), Act::elu(),
+                                         Act::relu6()),
                        ::testing::Bool()),
     [](const auto& info) {
       return std::string(separable_order_name(std::get<0>(info.param))) + "_" +
-             activation_name(std::get<1>(info.param)) +
+             act_name(std::get<1>(info.param)) +
              (std::get<2>(info.param) ? "_bias" : "_nobias");
     });
 
@@ -197,7 +195,7 @@ TEST(SeparableConv2d, XceptionMiddleFlowWeightCount) {
 TEST(SeparableConv2d, BackwardAccumulatesIntoBothMembers) {
   SeparableConv2dOptions o;
   o.out_channels = 4;
-  o.mid_activation = Activation::elu;
+  o.mid_activation = Act::elu();
   SeparableConv2d l("acc", 3, o, 2);
   Tensor x = test::random_tensor({1, 5, 5, 3}, 3);
   Tensor dy = test::random_tensor({1, 3, 3, 4}, 4);
@@ -229,8 +227,7 @@ TEST(SeparableConv2d, BadInputsAndOptionsNameTheLayer) {
   bad.depth_multiplier = 2;
   expect_error([&] { SeparableConv2d("xmod", 4, bad, 1); }, {"xmod", "multiplier"});
   bad = o;
-  bad.mid_activation = Activation::elu;
-  bad.elu_alpha = 0.0f;
+  bad.mid_activation = Act::elu(0.0f);
   expect_error([&] { SeparableConv2d("elu_sep", 4, bad, 1); }, {"elu_sep", "alpha"});
   bad = o;
   bad.out_channels = 0;

@@ -61,7 +61,7 @@ TEST(Models, XceptionOptions) {
   small.classes = 10;
   small.middle_repeats = 0;
   small.input_size = 71;
-  small.mid_activation = Activation::elu;
+  small.mid_activation = Act::elu();
   ModelSummary t = summary_of("xception", small);
   EXPECT_EQ(t.layers.back().output, (Dims{10}));
   EXPECT_LT(t.params_total, 22'910'480 - 8 * 3 * (728 * 9 + 728 * 728));

@@ -127,11 +127,11 @@ TEST(RuntimeModels, XceptionResidualAddsFuseIntoConvolutions) {
 
 TEST(RuntimeModels, XceptionVariantsAndInceptionModules) {
   ModelOptions o;
-  o.mid_activation = Activation::elu;
+  o.mid_activation = Act::elu();
   o.order = SeparableOrder::pointwise_depthwise;
   check_model("mini-xception", o);
   o = {};
-  o.mid_activation = Activation::relu;
+  o.mid_activation = Act::relu();
   o.residual = false;
   o.input_channels = 3;
   o.input_size = 32;

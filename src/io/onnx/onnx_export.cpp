@@ -65,7 +65,7 @@ class Exporter {
     if (auto* s = dynamic_cast<SeparableConv2dLayer*>(&l)) return separable(*s, in.at(0));
     if (auto* bn = dynamic_cast<BatchNorm*>(&l)) return batch_norm(*bn, in.at(0));
     if (auto* a = dynamic_cast<ActivationLayer*>(&l))
-      return activation(a->kind(), a->alpha(), in.at(0).name, name);
+      return activation(a->act(), in.at(0).name, name);
     if (auto* p = dynamic_cast<Pool2D*>(&l)) return pool(*p, in.at(0));
     if (dynamic_cast<GlobalAvgPool2D*>(&l)) {
       expect_feature_map(l, in.at(0));
@@ -137,27 +137,25 @@ class Exporter {
     const ConvShape s1 =
         make_conv_shape(first.name, 1, in.dims.at(0), in.dims.at(1), in.dims.at(2), first.config);
     std::string mid = conv(first, in, first.name);
-    mid = activation(sep.options.mid_activation, sep.options.elu_alpha, mid,
-                     l.name() + "/mid_" + activation_name(sep.options.mid_activation));
+    mid = activation(sep.options.mid_activation, mid,
+                     l.name() + "/mid_" + act_name(sep.options.mid_activation));
     return conv(sep.second_step(), {mid, {s1.ho, s1.wo, s1.m}}, l.name());
   }
 
-  std::string activation(Activation kind, float alpha, const std::string& in,
-                         const std::string& out_base) {
-    switch (kind) {
-      case Activation::none: return in;
-      case Activation::relu: return b_.node("Relu", {in}, b_.unique(out_base))->output(0);
-      case Activation::relu6: {
-        const auto& bounds = b_.relu6_bounds();
-        return b_.node("Clip", {in, bounds[0], bounds[1]}, b_.unique(out_base))->output(0);
-      }
-      case Activation::elu: {
-        onnx::NodeProto* n = b_.node("Elu", {in}, b_.unique(out_base));
-        set_float(n, "alpha", alpha);
-        return n->output(0);
-      }
+  // The layers' trainable activations (Act::trainable).
+  std::string activation(const Act& act, const std::string& in, const std::string& out_base) {
+    if (act.is_none()) return in;
+    if (act.kind == ActKind::relu) return b_.node("Relu", {in}, b_.unique(out_base))->output(0);
+    if (act.is_relu6()) {
+      const auto& bounds = b_.relu6_bounds();
+      return b_.node("Clip", {in, bounds[0], bounds[1]}, b_.unique(out_base))->output(0);
     }
-    fail("ONNX export: unknown activation {}", int(kind));
+    if (act.kind == ActKind::elu) {
+      onnx::NodeProto* n = b_.node("Elu", {in}, b_.unique(out_base));
+      set_float(n, "alpha", act.a);
+      return n->output(0);
+    }
+    fail("ONNX export: activation {} is not one a layer holds", act_name(act));
   }
 
   std::string batch_norm(BatchNorm& bn, const Value& in) {

@@ -10,12 +10,14 @@
 namespace xcept::ref {
 
 template <typename T>
-T activation_fwd(Activation a, T x, T alpha = T(1)) {
-  switch (a) {
-    case Activation::none: return x;
-    case Activation::relu: return x > T(0) ? x : T(0);
-    case Activation::relu6: return x <= T(0) ? T(0) : (x >= T(6) ? T(6) : x);
-    case Activation::elu: return x > T(0) ? x : alpha * std::expm1(x);
+T activation_fwd(const Act& a, T x) {
+  const T alpha = T(a.a), hi = T(a.b);
+  switch (a.kind) {
+    case ActKind::none: return x;
+    case ActKind::relu: return x > T(0) ? x : T(0);
+    case ActKind::clip: return x <= alpha ? alpha : (x >= hi ? hi : x);
+    case ActKind::elu: return x > T(0) ? x : alpha * std::expm1(x);
+    case ActKind::leaky_relu: return x > T(0) ? x : alpha * x;
   }
   return x;
 }
@@ -23,12 +25,14 @@ T activation_fwd(Activation a, T x, T alpha = T(1)) {
 // d activation / dx at x; at the kinks of relu/relu6 the derivative is taken as 0 and at
 // x == 0 of elu as 1, matching the f32 kernels.
 template <typename T>
-T activation_deriv(Activation a, T x, T alpha = T(1)) {
-  switch (a) {
-    case Activation::none: return T(1);
-    case Activation::relu: return x > T(0) ? T(1) : T(0);
-    case Activation::relu6: return (x > T(0) && x < T(6)) ? T(1) : T(0);
-    case Activation::elu: return x >= T(0) ? T(1) : alpha * std::exp(x);
+T activation_deriv(const Act& a, T x) {
+  const T alpha = T(a.a), hi = T(a.b);
+  switch (a.kind) {
+    case ActKind::none: return T(1);
+    case ActKind::relu: return x > T(0) ? T(1) : T(0);
+    case ActKind::clip: return (x > alpha && x < hi) ? T(1) : T(0);
+    case ActKind::elu: return x >= T(0) ? T(1) : alpha * std::exp(x);
+    case ActKind::leaky_relu: return x > T(0) ? T(1) : alpha;
   }
   return T(1);
 }

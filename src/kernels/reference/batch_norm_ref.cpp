@@ -10,12 +10,10 @@ namespace xcept {
 
 namespace {
 
-double ref_act(Activation act, double v) {
-  switch (act) {
-    case Activation::relu: return std::max(v, 0.0);
-    case Activation::relu6: return std::min(std::max(v, 0.0), 6.0);
-    default: return v;
-  }
+double ref_act(Act act, double v) {
+  if (act.kind == ActKind::relu) return std::max(v, 0.0);
+  if (act.is_relu6()) return std::min(std::max(v, 0.0), 6.0);
+  return v;
 }
 
 }  // namespace
@@ -34,7 +32,7 @@ void batch_norm_stats_nhwc_f32_ref(const BatchNormShape& s, const float* x, floa
 }
 
 void batch_norm_fwd_nhwc_f32_ref(const BatchNormShape& s, const float* x, const float* scale,
-                                 const float* shift, Activation act, float* y) {
+                                 const float* shift, Act act, float* y) {
   for (int64_t r = 0; r < s.rows; ++r)
     for (int64_t j = 0; j < s.c; ++j)
       y[r * s.c + j] = float(ref_act(act, double(x[r * s.c + j]) * scale[j] + shift[j]));
@@ -45,9 +43,9 @@ void batch_norm_bwd_nhwc_f32_ref(const BatchNormShape& s, const BatchNormBackwar
   std::vector<double> g(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const int64_t j = i % s.c;
-    const double v = b.act == Activation::none ? 0.0 : double(b.x[i]) * b.scale[j] + b.shift[j];
-    const bool pass = b.act == Activation::relu    ? v > 0
-                      : b.act == Activation::relu6 ? v > 0 && v < 6
+    const double v = b.act == Act::none() ? 0.0 : double(b.x[i]) * b.scale[j] + b.shift[j];
+    const bool pass = b.act == Act::relu()    ? v > 0
+                      : b.act == Act::relu6() ? v > 0 && v < 6
                                                    : true;
     g[size_t(i)] = pass ? b.dy[i] : 0.0;
   }

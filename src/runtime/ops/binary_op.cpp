@@ -91,7 +91,7 @@ void run_kind(const Broadcast& p, const float* a, const float* b, float* y, cons
         for (int64_t j = 0; j < inner; ++j) yr[j] = apply<K>(ar[0], br[j]);
       else
         for (int64_t j = 0; j < inner; ++j) yr[j] = apply<K>(ar[0], br[0]);
-      apply_act_f32(act, yr, inner);
+      activation_fwd_f32(act, yr, yr, inner);
     }
   });
 }

@@ -49,7 +49,7 @@ void ChannelAffineOp::run(std::span<const ConstView> in, const MutView& out) con
   const float* t = shift_.data();
   if (inner == 1) {
     // Channels last (NHWC): the batch-norm rows the training layer runs.
-    batch_norm_fwd({outer, c}, x, s, t, Activation::none, y);
+    batch_norm_fwd({outer, c}, x, s, t, Act::none(), y);
     return;
   }
   // A channel axis before others (an ONNX model's NCHW side inputs): each channel's run
@@ -85,9 +85,7 @@ Dims ActivationOp::output_dims(const std::string& step, std::span<const Dims> in
 void ActivationOp::run(std::span<const ConstView> in, const MutView& out) const {
   const int64_t n = numel_of(*in[0].dims);
   parallel_for(n, 4 * kGrain, [&](int64_t b, int64_t e) {
-    if (out.data != in[0].data)
-      std::copy(in[0].data + b, in[0].data + e, out.data + b);
-    apply_act_f32(act_, out.data + b, e - b);
+    activation_fwd_f32(act_, in[0].data + b, out.data + b, e - b);
   });
 }
 

@@ -9,7 +9,7 @@
 #include "kernels/gemm_bf16.h"
 #include "kernels/kernels.h"
 #include "runtime/op.h"
-#include "runtime/ops/act.h"
+#include "kernels/activation_f32.h"
 
 namespace xcept {
 

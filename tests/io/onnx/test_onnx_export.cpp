@@ -263,7 +263,7 @@ TEST(OnnxExport, CheckpointThroughTheCliKeepsWeightsAndOutputs) {
   TempDir dir;
   models::ModelOptions mo;
   mo.order = SeparableOrder::pointwise_depthwise;
-  mo.mid_activation = Activation::relu;
+  mo.mid_activation = Act::relu();
   mo.middle_repeats = 1;
   Graph g = models::build_model("mini-xception", mo);
   test::randomize_state(g, 9);
