@@ -110,6 +110,7 @@ void run_bench(BenchOptions& o) {
       j["top1_agreement_vs_f32"] = vs_f32->top1_agreement;
     }
     j["planned_bytes"] = ex.planned_bytes();
+    j["scratch_bytes"] = ex.scratch_bytes();
     j["weight_bytes"] = ex.weight_bytes();
     j["layers"] = nlohmann::json::array();
     for (size_t s = 0; s < p.steps().size(); ++s) {
@@ -146,8 +147,10 @@ void run_bench(BenchOptions& o) {
              "({:.1f} GFLOP/s on {} thread(s))\n",
              with_commas(macs), gflops(macs, med), peak > 0 ? 100 * gflops(macs, med) / peak : 0.0,
              peak, threads);
-  fmt::print("memory        {} bytes planned for activations, {} bytes of weights\n",
-             with_commas(ex.planned_bytes()), with_commas(ex.weight_bytes()));
+  fmt::print("memory        {} bytes planned for activations, {} bytes of kernel scratch, "
+             "{} bytes of weights\n",
+             with_commas(ex.planned_bytes()), with_commas(ex.scratch_bytes()),
+             with_commas(ex.weight_bytes()));
   if (vs_f32)
     fmt::print("vs f32        max|a-b|/max|b| {:.3g}, mean ||a-b||/||b|| {:.3g}, same top-1 on "
                "{:.0f}% of the batch{}\n",

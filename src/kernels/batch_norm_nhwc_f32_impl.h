@@ -22,7 +22,7 @@
 
 #include "core/threadpool.h"
 #include "kernels/kernels.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -8,7 +8,7 @@
 #include "kernels/generic/conv2d_winograd_f4x4.h"
 #include "kernels/generic/im2col.h"
 #include "kernels/kernels.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -19,7 +19,7 @@
 #include "core/threadpool.h"
 #include "kernels/conv_shape.h"
 #include "kernels/quant.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -25,6 +25,7 @@
 #include <new>
 #include <type_traits>
 
+#include "core/scratch.h"
 #include "core/threadpool.h"
 #include "kernels/conv_shape.h"
 
@@ -45,27 +46,12 @@ class DwScratch {
   T* p_;
 };
 
-// Per-thread float buffers that outlive a call, one per slot. A large new[] is fresh
-// pages from mmap on every call, and the page faults cost more than the arithmetic of a
-// 19x19 layer. Slot 0: row cache; 1: dy staging and gather sums (both per worker);
-// 2: buffers the calling thread owns for the whole call (partials, flipped weights).
+// Per-thread float buffers that outlive a call, one per slot (core/scratch.h). Slot 0:
+// row cache; 1: dy staging and gather sums (both per worker); 2: buffers the calling
+// thread owns for the whole call (partials, flipped weights).
 inline float* dw_thread_buffer(int slot, int64_t n) {
-  struct Arena {
-    float* p[3] = {};
-    int64_t cap[3] = {};
-    ~Arena() {
-      for (float* q : p) ::operator delete[](q, std::align_val_t(64));
-    }
-  };
-  thread_local Arena arena;
-  if (arena.cap[slot] < n) {
-    ::operator delete[](arena.p[slot], std::align_val_t(64));
-    arena.p[slot] = nullptr;
-    arena.p[slot] = static_cast<float*>(
-        ::operator new[](static_cast<size_t>(n) * sizeof(float), std::align_val_t(64)));
-    arena.cap[slot] = n;
-  }
-  return arena.p[slot];
+  thread_local ScratchBuffer slots[3];
+  return slots[slot].get(n);
 }
 
 // One depthwise pass seen as "source plane -> destination plane" with ch channels per

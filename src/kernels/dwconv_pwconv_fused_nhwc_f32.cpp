@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "kernels/kernels.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -15,6 +15,7 @@
 #include "core/checked_math.h"
 #include "core/cpu_features.h"
 #include "core/error.h"
+#include "core/scratch.h"
 #include "kernels/conv2d_prepacked.h"
 #include "kernels/gemm_bf16.h"
 
@@ -59,6 +60,7 @@ struct Executor::Impl {
   std::vector<int> buffer_of;  // per value; -1 for constants and values no step writes
   std::vector<Buffer> buffers;
   int64_t arena_bytes = 0;
+  int64_t max_scratch = 0, scratch_peak = 0;
   Precision precision = Precision::f32;
   Tensor arena;
   std::vector<float*> ptr;  // per value
@@ -211,6 +213,7 @@ Executor::Executor(Program program, const ExecutorOptions& options)
           : Precision::f32;
   impl_->program = std::move(program);
   impl_->poison = options.poison_arena;
+  impl_->max_scratch = options.max_scratch_bytes;
   for (ValueId v : impl_->program.inputs())
     if (impl_->program.value(v).dtype != DType::f32)
       fail("executor: input '{}' is not float32", impl_->program.value(v).name);
@@ -284,6 +287,16 @@ void Executor::run(std::span<const ConstView> inputs, std::span<const MutView> o
            outputs[i].dims ? dims_to_string(*outputs[i].dims) : "nothing");
     if (m.output_direct[i]) m.run_ptr[size_t(p.outputs()[i])] = outputs[i].data;
   }
+  // The scratch limit for this run, restored however the run ends.
+  struct ScratchLimit {
+    int64_t previous;
+    bool set;
+    explicit ScratchLimit(int64_t limit)
+        : previous(limit > 0 ? set_scratch_limit_bytes(limit) : 0), set(limit > 0) {}
+    ~ScratchLimit() {
+      if (set) set_scratch_limit_bytes(previous);
+    }
+  } scratch_limit(m.max_scratch);
   std::vector<ConstView> in;
   for (size_t s = 0; s < p.steps().size(); ++s) {
     const Step& st = p.steps()[s];
@@ -300,6 +313,7 @@ void Executor::run(std::span<const ConstView> inputs, std::span<const MutView> o
     }
     if (m.observer) m.observer(int(s), {out.data, out.dims});
   }
+  m.scratch_peak = std::max(m.scratch_peak, scratch_bytes_held());
   for (size_t i = 0; i < outputs.size(); ++i) {
     const ValueId v = p.outputs()[i];
     if (m.output_direct[i]) continue;
@@ -310,6 +324,7 @@ void Executor::run(std::span<const ConstView> inputs, std::span<const MutView> o
 
 const Program& Executor::program() const { return impl_->program; }
 int64_t Executor::planned_bytes() const { return impl_->arena_bytes; }
+int64_t Executor::scratch_bytes() const { return impl_->scratch_peak; }
 Precision Executor::precision() const { return impl_->precision; }
 
 int64_t Executor::weight_bytes() const {

@@ -31,6 +31,11 @@ struct ExecutorOptions {
   // can ask for huge activations (a pad of a billion columns): it gets an error naming
   // the largest value instead of an allocation that cannot be backed.
   int64_t max_arena_bytes = 0;
+  // The most kernel scratch (core/scratch.h: im2col columns, packed panels) all threads
+  // may hold while this executor runs; a kernel that would need more fails naming the
+  // sizes. 0 keeps the process's limit (physical memory unless set). Process-wide while
+  // a run lasts: executors running at once on other threads share it.
+  int64_t max_scratch_bytes = 0;
   // Run bf16 even where it is no faster than f32 here: for studies of its accuracy.
   bool bf16_even_if_slower = false;
 };
@@ -69,6 +74,9 @@ class Executor {
   const Program& program() const;
   // Peak bytes of the planned arena (intermediate values), excluding weights.
   int64_t planned_bytes() const;
+  // Kernel scratch held by all threads (core/scratch.h) at the end of this executor's
+  // runs, the most seen: the memory the kernels keep beside the arena. 0 before a run.
+  int64_t scratch_bytes() const;
   // The precision the steps run in: the one asked for, or f32 where bf16 is unavailable.
   Precision precision() const;
   // Bytes held by constants and op parameters.

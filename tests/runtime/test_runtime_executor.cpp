@@ -7,11 +7,14 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <thread>
 
 #include "kernels/gemm_bf16.h"
 #include "runtime/executor.h"
 #include "runtime/ops/core_ops.h"
 #include "core/error.h"
+#include "core/scratch.h"
+#include "xcept/settings.h"
 #include "runtime_test_support.h"
 
 using namespace xcept;
@@ -223,6 +226,49 @@ TEST(RuntimeExecutor, RefusesAnArenaOverTheLimitNamingTheLargestValue) {
         << e.what();
     EXPECT_NE(std::string(e.what()).find("'image' 1048576"), std::string::npos) << e.what();
   }
+}
+
+// A 5x5 convolution runs through im2col, in tiles of columns (about 0.5 MiB of kernel
+// scratch with the packed GEMM panels). The executor reports it, and bounds it when asked.
+TEST(RuntimeExecutor, ReportsAndBoundsKernelScratch) {
+  auto program = [] {
+    Program q;
+    ValueId x = q.add_input("image", {1, 64, 64, 32});
+    const ConvShape s = make_conv_shape("conv5", 1, 64, 64, 32, conv_params(32, 5, 1, Padding::same()));
+    q.mark_output(q.add_step(
+        "conv5", std::make_unique<Conv2dOp>(s, random_tensor({5, 5, 32, 32}, 3), Tensor()), {x}));
+    return q;
+  };
+  const Tensor x = random_tensor({1, 64, 64, 32}, 4);
+  const int threads = num_threads();
+  set_num_threads(1);  // every buffer on the (fresh) calling thread
+  const int64_t limit_before = set_scratch_limit_bytes(0);
+  set_scratch_limit_bytes(limit_before);
+  int64_t held_before = 0, reported = 0;
+  std::string error;
+  std::thread([&] {
+    held_before = scratch_bytes_held();
+    Executor ex(program());
+    EXPECT_EQ(ex.scratch_bytes(), 0);
+    ex.run({&x});
+    reported = ex.scratch_bytes();
+  }).join();
+  std::thread([&] {
+    ExecutorOptions o;
+    o.max_scratch_bytes = int64_t{1} << 18;
+    Executor ex(program(), o);
+    try {
+      ex.run({&x});
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }).join();
+  set_num_threads(threads);
+  EXPECT_GT(reported, held_before);
+  EXPECT_NE(error.find("kernel scratch"), std::string::npos) << "no error: " << error;
+  EXPECT_NE(error.find("over the limit of 0.25 MiB"), std::string::npos) << error;
+  // The run's limit was the run's only.
+  EXPECT_EQ(set_scratch_limit_bytes(limit_before), limit_before);
 }
 
 // Running on the caller's memory: outputs land in the caller's buffers, inputs are read

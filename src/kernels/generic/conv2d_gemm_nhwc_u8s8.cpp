@@ -9,7 +9,7 @@
 #include "core/threadpool.h"
 #include "kernels/generic/im2col_impl.h"
 #include "kernels/kernels.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -34,7 +34,7 @@
 #include "kernels/generic/im2col.h"
 #include "kernels/generic/im2col_impl.h"
 #include "kernels/kernels.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -20,7 +20,7 @@
 #include "kernels/generic/conv2d_winograd_f4x4.h"
 #include "kernels/kernels.h"
 #include "kernels/winograd_f4x4_impl.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

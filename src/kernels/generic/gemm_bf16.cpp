@@ -14,7 +14,7 @@
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
 #include "kernels/reference/epilogue_ref.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {

@@ -10,7 +10,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/threadpool.h"
-#include "kernels/scratch.h"
+#include "core/scratch.h"
 
 namespace xcept {
 namespace {
