@@ -1,6 +1,7 @@
 // Every gemm row of the kernel table whose ISA this CPU runs, on the pointwise (1x1)
 // convolutions of Xception and MobileNet seen as GEMMs (m = pixels, n = out channels,
-// k = in channels), at 1 and 2 threads, and with B packed once ("gemm_prepacked_b/").
+// k = in channels), at 1 and 2 threads, with B packed once ("gemm_prepacked_b/"), and the
+// gemm_bf16 rows on the inference shapes ("gemm_bf16/").
 // GFLOP/s counts 2*m*n*k per call.
 // Run: build/xcept_bench --benchmark_filter=gemm/
 #include <benchmark/benchmark.h>
@@ -98,6 +99,44 @@ const bool registered_prepacked = [] {
       benchmark::RegisterBenchmark(name.c_str(), [s = gemm_shape(g), threads](benchmark::State& st) {
         run_gemm_prepacked(st, s, threads);
       })->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+  }
+  return true;
+}();
+
+// A gemm_bf16 row: B rounded and packed once, A rounded per call (as inference runs it).
+void run_gemm_bf16(benchmark::State& st, const Bf16GemmKernel& row, const GemmShape& s,
+                   int threads) {
+  const int saved = num_threads();
+  set_num_threads(threads);
+  Tensor a({s.m, s.k}), b({s.k, s.n}), c({s.m, s.n});
+  a.fill(0.5f), b.fill(0.01f);
+  const PackedBf16Matrix packed = pack_bf16_b(s.k, s.n, b.data(), s.n);
+  const Bf16GemmShape shape{s.m, s.k, s.n};
+  for (auto _ : st) {
+    row.fn(shape, a.data(), s.k, packed, c.data(), s.n, nullptr);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_num_threads(saved);
+  st.counters["GFLOP/s"] = benchmark::Counter(2e-9 * double(s.m) * double(s.n) * double(s.k),
+                                              benchmark::Counter::kIsIterationInvariantRate);
+}
+
+const bool registered_bf16 = [] {
+  for (const Bf16GemmKernel& row : gemm_bf16_kernels()) {
+    if (row.is_reference() || !isa_available(row.isa)) continue;
+    for (const NamedGemm& g : kShapes) {
+      if (g.trans_a || g.trans_b) continue;  // inference: weights are a plain B
+      const GemmShape s = gemm_shape(g);
+      if (!row.supports({s.m, s.k, s.n})) continue;
+      for (int threads : {1, 2}) {
+        std::string name = std::string("gemm_bf16/") + row.name + "/" + g.name + "/threads:" +
+                           std::to_string(threads);
+        benchmark::RegisterBenchmark(name.c_str(), [&row, s, threads](benchmark::State& st) {
+          run_gemm_bf16(st, row, s, threads);
+        })->Unit(benchmark::kMicrosecond)->UseRealTime();
+      }
     }
   }
   return true;

@@ -5,7 +5,9 @@
 // bf16 keeps f32's exponent and 8 bits of mantissa: each product is exact in f32 and the
 // sums are f32, so the error is that of rounding the inputs (relative ~2^-9 each).
 // The driver is plain C++ (generic/gemm_bf16.cpp); only the micro-kernel, in
-// avx512_bf16/, runs bf16 instructions. Call gemm_bf16 only if bf16_gemm_available().
+// avx512_bf16/, runs bf16 instructions. Its rows are the kernel table's op gemm_bf16
+// (kernels/kernels.h), with the oracle gemm_bf16_ref. Call gemm_bf16 only if
+// bf16_gemm_available().
 #pragma once
 
 #include <cstdint>
@@ -37,7 +39,7 @@ struct PackedBf16Matrix {
 PackedBf16Matrix pack_bf16_b(int64_t k, int64_t n, const float* b, int64_t ldb,
                              bool trans_b = false);
 
-// True when the CPU (and XCEPT_MAX_ISA) allow the AVX512_BF16 micro-kernel.
+// True when the CPU (and XCEPT_MAX_ISA) allow a bf16 row other than the oracle.
 bool bf16_gemm_available();
 
 // True when bf16 is also faster here: vdpbf16ps sustains at least 1.5x the f32 FMA
@@ -47,14 +49,11 @@ bool bf16_gemm_available();
 // 257 GFLOP/s on 2 threads), and bf16 would trade accuracy for nothing.
 bool bf16_gemm_pays();
 
-// C = act(round_bf16(A) * B + bias + addend), A row-major with row stride lda. Threaded.
-// Throws xcept::Error if !bf16_gemm_available().
+// C = act(round_bf16(A) * B + bias + addend), A row-major with row stride lda: the
+// table's dispatch (kernels/kernels.h gemm_bf16 rows). Threaded. Throws xcept::Error if
+// !bf16_gemm_available().
 void gemm_bf16(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,
                int64_t ldc, const GemmEpilogue* epilogue = nullptr);
-
-// The oracle: the same rounding of A and B, products and sums in double.
-void gemm_bf16_ref(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,
-                   int64_t ldc, const GemmEpilogue* epilogue = nullptr);
 
 // The micro-kernel (avx512_bf16/): a 10 x 32 tile over all k pairs from a packed A
 // panel ([k_pairs][10][2]) and a B panel, stored to the rows x cols corner of C at c,

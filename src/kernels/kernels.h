@@ -1,7 +1,7 @@
-// The kernel table: the convolution, GEMM, pooling, batch-norm, merge (Add, Concat) and
-// int8 (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
-// kernels/table/<op>.inc (the ops: kernels/table/ops.inc). Not rows yet: the bf16 GEMM,
-// the prepacked inference paths of kernels/conv2d_prepacked.h, the fused
+// The kernel table: the convolution, GEMM (f32 and bf16), pooling, batch-norm, merge (Add,
+// Concat) and int8 (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
+// kernels/table/<op>.inc (the ops: kernels/table/ops.inc). Not rows yet: the prepacked
+// inference paths of kernels/conv2d_prepacked.h, the fused
 // depthwise-pointwise band kernel and the elementwise activations. A row is (name, ISA,
 // supports-predicate).
 // Three readers use the same rows:
@@ -27,6 +27,7 @@
 #include "kernels/activation_f32.h"
 #include "kernels/conv_shape.h"
 #include "kernels/epilogue.h"
+#include "kernels/gemm_bf16.h"
 #include "kernels/gemm_shape.h"
 #include "kernels/qgemm.h"
 
@@ -49,6 +50,15 @@ using conv2d_bwd_filter_fn = void(const ConvShape& s, const float* x, const floa
 using conv2d_bwd_fn = void(const ConvShape& s, const float* x, const float* dy, const float* w,
                            float* dx, float* dw, float* dbias, bool accumulate);
 using gemm_fn = void(const GemmShape& s, const float* a, const float* b, float* c);
+// The bf16 GEMM of inference (kernels/gemm_bf16.h): C [m x n] = act(round_bf16(A) * B +
+// bias + addend), B packed once (k x n, as b says; the shape repeats b's k and n).
+struct Bf16GemmShape {
+  int64_t m = 0, k = 0, n = 0;
+  std::string to_string() const;
+};
+using gemm_bf16_fn = void(const Bf16GemmShape& s, const float* a, int64_t lda,
+                          const PackedBf16Matrix& b, float* c, int64_t ldc,
+                          const GemmEpilogue* epilogue);
 // Pooling over the window a ConvShape describes (m = groups = c; kh, kw, strides, pads
 // and dilations used). Averages divide by the taps inside the input, or by kh*kw with
 // avg_include_pad (ONNX's count_include_pad). A window wholly in the padding gives -inf
@@ -147,6 +157,7 @@ using Conv2dBwdDataKernel = KernelRow<ConvShape, conv2d_bwd_data_fn>;
 using Conv2dBwdFilterKernel = KernelRow<ConvShape, conv2d_bwd_filter_fn>;
 using Conv2dBwdKernel = KernelRow<ConvShape, conv2d_bwd_fn>;
 using GemmKernel = KernelRow<GemmShape, gemm_fn>;
+using Bf16GemmKernel = KernelRow<Bf16GemmShape, gemm_bf16_fn>;
 using Pool2dFwdKernel = KernelRow<ConvShape, pool2d_fwd_fn>;
 using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
 using BatchNormStatsKernel = KernelRow<BatchNormShape, batch_norm_stats_fn>;
@@ -173,6 +184,7 @@ std::span<const Conv2dBwdDataKernel> conv2d_bwd_data_kernels();
 std::span<const Conv2dBwdFilterKernel> conv2d_bwd_filter_kernels();
 std::span<const Conv2dBwdKernel> conv2d_bwd_kernels();
 std::span<const GemmKernel> gemm_kernels();
+std::span<const Bf16GemmKernel> gemm_bf16_kernels();
 std::span<const Pool2dFwdKernel> pool2d_fwd_kernels();
 std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
 std::span<const BatchNormStatsKernel> batch_norm_stats_kernels();
@@ -190,6 +202,7 @@ const Conv2dBwdDataKernel& pick_conv2d_bwd_data(const ConvShape& s);
 const Conv2dBwdFilterKernel& pick_conv2d_bwd_filter(const ConvShape& s);
 const Conv2dBwdKernel& pick_conv2d_bwd(const ConvShape& s);
 const GemmKernel& pick_gemm(const GemmShape& s);
+const Bf16GemmKernel& pick_gemm_bf16(const Bf16GemmShape& s);
 const Pool2dFwdKernel& pick_pool2d_fwd(const ConvShape& window);
 const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
 const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s);
@@ -253,6 +266,8 @@ bool conv_winograd_3x3_bwd_data(const ConvShape&);
 bool conv_small_c_direct(const ConvShape&);
 bool gemm_any(const GemmShape&);
 bool gemm_single_row(const GemmShape&);  // m == 1, B row-major and not prepacked
+bool gemm_bf16_any(const Bf16GemmShape&);
+bool gemm_bf16_cpu(const Bf16GemmShape&);  // the CPU has AVX512_BF16 (cpu_has_avx512_bf16)
 bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 bool batch_norm_any(const BatchNormShape&);
 bool elementwise_any(const ElementwiseShape&);
@@ -279,6 +294,9 @@ bool qconv_dense(const ConvShape&);          // groups 1, any window
 #undef XCEPT_KERNEL
 #define XCEPT_KERNEL(name, isa, supports) gemm_fn name;
 #include "kernels/table/gemm.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) gemm_bf16_fn name;
+#include "kernels/table/gemm_bf16.inc"
 #undef XCEPT_KERNEL
 #define XCEPT_KERNEL(name, isa, supports) pool2d_fwd_fn name;
 #include "kernels/table/pool2d_fwd.inc"

@@ -38,6 +38,8 @@ bool conv_small_c_direct(const ConvShape& s) {
 }
 bool gemm_any(const GemmShape&) { return true; }
 bool gemm_single_row(const GemmShape& s) { return s.m == 1 && !s.trans_b && !s.b_prepacked; }
+bool gemm_bf16_any(const Bf16GemmShape&) { return true; }
+bool gemm_bf16_cpu(const Bf16GemmShape&) { return cpu_has_avx512_bf16(); }
 bool pool_any(const ConvShape& s) { return s.m == s.c; }
 bool batch_norm_any(const BatchNormShape&) { return true; }
 bool elementwise_any(const ElementwiseShape&) { return true; }
@@ -52,6 +54,7 @@ bool qconv_pointwise(const ConvShape& s) { return s.is_pointwise() && s.groups =
 bool qconv_dense(const ConvShape& s) { return s.groups == 1; }
 
 std::string BatchNormShape::to_string() const { return fmt::format("{} rows x {} channels", rows, c); }
+std::string Bf16GemmShape::to_string() const { return fmt::format("{}x{}x{}", m, n, k); }
 std::string ElementwiseShape::to_string() const { return fmt::format("{} values", n); }
 std::string ConcatShape::to_string() const {
   return fmt::format("{} rows of [{}]", rows, fmt::join(lens, " + "));
@@ -86,6 +89,9 @@ static const Conv2dBwdKernel k_conv2d_bwd[] = {
 };
 static const GemmKernel k_gemm[] = {
 #include "kernels/table/gemm.inc"
+};
+static const Bf16GemmKernel k_gemm_bf16[] = {
+#include "kernels/table/gemm_bf16.inc"
 };
 static const Pool2dFwdKernel k_pool2d_fwd[] = {
 #include "kernels/table/pool2d_fwd.inc"

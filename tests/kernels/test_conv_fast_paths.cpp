@@ -174,8 +174,11 @@ TEST(Bf16, RoundsToNearestEven) {
   EXPECT_EQ(bf16_to_f32(0x3f81), 1.0078125f);
 }
 
-TEST(Bf16, GemmMatchesReference) {
+// Every gemm_bf16 row of the kernel table this CPU runs, against the `_ref` row.
+TEST(Bf16, GemmRowsMatchReference) {
   if (!bf16_gemm_available()) GTEST_SKIP() << "no AVX512_BF16 on this CPU";
+  const Bf16GemmKernel& ref = reference_row(gemm_bf16_kernels());
+  int rows_run = 0;
   std::mt19937 rng(99);
   auto dim = [&](std::initializer_list<int64_t> v) {
     return *(v.begin() + std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng));
@@ -193,14 +196,24 @@ TEST(Bf16, GemmMatchesReference) {
     const GemmEpilogue e{bias.data(), i % 2 ? add.data() : nullptr, n, acts[i % 4], -0.5f, 0.5f};
     const GemmEpilogue* ep = i % 3 ? &e : nullptr;
     const PackedBf16Matrix pb = pack_bf16_b(k, n, b.data(), ldb, trans_b);
+    const Bf16GemmShape shape{m, k, n};
     std::vector<float> want(size_t(m * ldc), 7.f), got = want;
-    gemm_bf16_ref(m, a.data(), lda, pb, want.data(), ldc, ep);
-    gemm_bf16(m, a.data(), lda, pb, got.data(), ldc, ep);
-    for (int64_t r = 0; r < m; ++r) {
-      ASSERT_LT(test::max_rel_error(got.data() + r * ldc, want.data() + r * ldc, n), 1e-4)
-          << "m" << m << " n" << n << " k" << k << " tb" << trans_b << " row " << r;
-      for (int64_t j = n; j < ldc; ++j) ASSERT_EQ(got[r * ldc + j], 7.f) << "wrote past n";
+    ref.fn(shape, a.data(), lda, pb, want.data(), ldc, ep);
+    for (const Bf16GemmKernel& row : gemm_bf16_kernels()) {
+      if (row.is_reference() || !isa_available(row.isa) || !row.supports(shape)) continue;
+      ++rows_run;
+      std::fill(got.begin(), got.end(), 7.f);
+      row.fn(shape, a.data(), lda, pb, got.data(), ldc, ep);
+      for (int64_t r = 0; r < m; ++r) {
+        ASSERT_LT(test::max_rel_error(got.data() + r * ldc, want.data() + r * ldc, n), 1e-4)
+            << row.name << " m" << m << " n" << n << " k" << k << " tb" << trans_b << " row " << r;
+        for (int64_t j = n; j < ldc; ++j) ASSERT_EQ(got[r * ldc + j], 7.f) << "wrote past n";
+      }
     }
+    // The dispatching entry point runs one of those rows.
+    std::vector<float> via = want;
+    gemm_bf16(m, a.data(), lda, pb, via.data(), ldc, ep);
+    ASSERT_EQ(via, got);
     // And the rounding is really bf16's: against the f32 product the error is ~2^-9.
     if (k >= 64 && !ep) {
       GemmShape s;
@@ -212,6 +225,7 @@ TEST(Bf16, GemmMatchesReference) {
       EXPECT_LT(err, 3e-2);
     }
   }
+  EXPECT_GT(rows_run, 0) << "a CPU with AVX512_BF16 ran no fast bf16 row";
 }
 
 TEST(Conv2dPrepacked, F32PicksDispatchRowAndMatches) {

@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/threadpool.h"
 #include "kernels/fma_peak.h"
-#include "kernels/reference/epilogue_ref.h"
+#include "kernels/kernels.h"
 #include "core/scratch.h"
 
 namespace xcept {
@@ -78,8 +78,9 @@ PackedBf16Matrix pack_bf16_b(int64_t k, int64_t n, const float* b, int64_t ldb, 
   return pm;
 }
 
-// Not cached: the ISA cap may change at run time (set_max_isa).
-bool bf16_gemm_available() { return isa_available(Isa::avx512) && cpu_has_avx512_bf16(); }
+// The table decides: a row other than the oracle accepts (not cached: the ISA cap may
+// change at run time, set_max_isa).
+bool bf16_gemm_available() { return !pick_gemm_bf16(Bf16GemmShape{1, 1, 1}).is_reference(); }
 
 bool bf16_gemm_pays() {
   if (!bf16_gemm_available()) return false;
@@ -91,8 +92,20 @@ bool bf16_gemm_pays() {
 
 void gemm_bf16(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,
                int64_t ldc, const GemmEpilogue* epilogue) {
-  if (!bf16_gemm_available())
+  const Bf16GemmShape s{m, b.k, b.n};
+  const Bf16GemmKernel& row = pick_gemm_bf16(s);
+  // The oracle is for tests: a caller that asked for speed gets told.
+  if (row.is_reference())
     fail("gemm_bf16: this CPU has no AVX512_BF16 (or XCEPT_MAX_ISA caps it)");
+  row.fn(s, a, lda, b, c, ldc, epilogue);
+}
+
+// The driver around the AVX512_BF16 micro-kernel (this file is plain C++; only the
+// micro-kernel and the A packing, in avx512_bf16/, run bf16 instructions).
+void gemm_bf16_avx512bf16(const Bf16GemmShape& s, const float* a, int64_t lda,
+                          const PackedBf16Matrix& b, float* c, int64_t ldc,
+                          const GemmEpilogue* epilogue) {
+  const int64_t m = s.m;
   if (m <= 0) return;
   const int64_t mc = block_rows(b.k);
   const int64_t mblocks = (m + mc - 1) / mc;
@@ -125,24 +138,6 @@ void gemm_bf16(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b
       }
     }
   });
-}
-
-void gemm_bf16_ref(int64_t m, const float* a, int64_t lda, const PackedBf16Matrix& b, float* c,
-                   int64_t ldc, const GemmEpilogue* e) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < b.n; ++j) {
-      const uint16_t* panel = b.panel(j / kNr);
-      double acc = 0;
-      for (int64_t p = 0; p < b.k; ++p)
-        acc += double(bf16_to_f32(f32_to_bf16(a[i * lda + p]))) *
-               double(bf16_to_f32(panel[(p / 2 * kNr + j % kNr) * 2 + p % 2]));
-      if (e) {
-        if (e->bias) acc += e->bias[j];
-        if (e->addend) acc += e->addend[i * e->ld_addend + j];
-        acc = ref::activation(e->act, e->a, e->b, acc);
-      }
-      c[i * ldc + j] = float(acc);
-    }
 }
 
 }  // namespace xcept
