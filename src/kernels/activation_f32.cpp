@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/threadpool.h"
+#include "kernels/kernels.h"
 
 namespace xcept {
 namespace {
@@ -147,7 +148,10 @@ void elu_bwd_f32(const float* y, const float* dy, float* dx, int64_t n, float al
   });
 }
 
-void activation_fwd_f32(const Act& act, const float* x, float* y, int64_t n) {
+// The table rows (kernels/table/act_fwd.inc, act_bwd.inc).
+void act_fwd_f32(const ActShape& s, const float* x, float* y) {
+  const Act& act = s.act;
+  const int64_t n = s.n;
   switch (act.kind) {
     case ActKind::none:
       if (x != y && n > 0) std::memcpy(y, x, static_cast<size_t>(n) * sizeof(float));
@@ -173,19 +177,19 @@ void activation_fwd_f32(const Act& act, const float* x, float* y, int64_t n) {
   }
 }
 
-void activation_bwd_f32(const Act& act, const float* y, const float* dy, float* dx, int64_t n) {
-  if (!act.trainable())
-    fail("activation {} has no backward from its output (trainable: none, relu, relu6, "
-         "elu with alpha > 0)",
-         act_name(act));
+void act_bwd_f32(const ActShape& s, const float* y, const float* dy, float* dx) {
+  // Its predicate (act_trainable) admits only the kinds below; activation_bwd_f32 names
+  // any other before dispatch.
+  const Act& act = s.act;
+  const int64_t n = s.n;
   switch (act.kind) {
     case ActKind::none:
       if (dx != dy && n > 0) std::memcpy(dx, dy, static_cast<size_t>(n) * sizeof(float));
       return;
     case ActKind::relu: return relu_bwd_f32(y, dy, dx, n);
-    case ActKind::clip: return relu6_bwd_f32(y, dy, dx, n);
+    case ActKind::clip: return relu6_bwd_f32(y, dy, dx, n);  // trainable clip: relu6
     case ActKind::elu: return elu_bwd_f32(y, dy, dx, n, act.a);
-    case ActKind::leaky_relu: return;  // not trainable: rejected above
+    case ActKind::leaky_relu: return;
   }
 }
 

@@ -58,8 +58,9 @@ void relu6_bwd_f32(const float* y, const float* dy, float* dx, int64_t n);
 void elu_fwd_f32(const float* x, float* y, int64_t n, float alpha = 1.0f);
 void elu_bwd_f32(const float* y, const float* dy, float* dx, int64_t n, float alpha = 1.0f);
 
-// By Act; `none` copies (forward) or passes dy through (backward). The forward takes any
-// Act; the backward the trainable ones (throws otherwise).
+// By Act, through the kernel table's act_fwd / act_bwd rows (kernels/kernels.h); `none`
+// copies (forward) or passes dy through (backward). The forward takes any Act; the
+// backward the trainable ones (throws otherwise).
 void activation_fwd_f32(const Act& act, const float* x, float* y, int64_t n);
 void activation_bwd_f32(const Act& act, const float* y, const float* dy, float* dx, int64_t n);
 

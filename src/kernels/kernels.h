@@ -1,9 +1,8 @@
-// The kernel table: the convolution, GEMM (f32 and bf16), pooling, batch-norm, merge (Add,
-// Concat) and int8 (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
+// The kernel table: the convolution, GEMM (f32 and bf16), pooling, batch-norm, activation,
+// merge (Add, Concat) and int8 (uint8 x int8 GEMM and convolution) kernels of xcept, one row each, in
 // kernels/table/<op>.inc (the ops: kernels/table/ops.inc). Not rows yet: the prepacked
 // inference paths of kernels/conv2d_prepacked.h, the fused
-// depthwise-pointwise band kernel and the elementwise activations. A row is (name, ISA,
-// supports-predicate).
+// depthwise-pointwise band kernel. A row is (name, ISA, supports-predicate).
 // Three readers use the same rows:
 //   - dispatch (pick_*) takes the first row whose ISA the CPU runs and whose predicate
 //     accepts the shape; rows are listed best first and each op's `_ref` row is last;
@@ -113,6 +112,17 @@ struct BatchNormBackward {
 };
 using batch_norm_bwd_fn = void(const BatchNormShape& s, const BatchNormBackward& b);
 
+// Elementwise activations over n floats (kernels/activation_f32.h): act_fwd y = act(x)
+// (y may be x); act_bwd dx from the forward's OUTPUT y and dy (dx may be dy), for the
+// trainable kinds only (Act::trainable).
+struct ActShape {
+  int64_t n = 0;
+  Act act;
+  std::string to_string() const;
+};
+using act_fwd_fn = void(const ActShape& s, const float* x, float* y);
+using act_bwd_fn = void(const ActShape& s, const float* y, const float* dy, float* dx);
+
 // Merges of branches (kernels/generic/merge_f32.cpp). add_fwd: y = a + b over n floats
 // (y may be a or b). concat_fwd: `rows` output rows, each the inputs' rows side by side
 // (input k's row r is lens[k] floats at x[k] + r * lens[k]); concat_bwd splits dy back,
@@ -163,6 +173,8 @@ using Pool2dBwdKernel = KernelRow<ConvShape, pool2d_bwd_fn>;
 using BatchNormStatsKernel = KernelRow<BatchNormShape, batch_norm_stats_fn>;
 using BatchNormFwdKernel = KernelRow<BatchNormShape, batch_norm_fwd_fn>;
 using BatchNormBwdKernel = KernelRow<BatchNormShape, batch_norm_bwd_fn>;
+using ActFwdKernel = KernelRow<ActShape, act_fwd_fn>;
+using ActBwdKernel = KernelRow<ActShape, act_bwd_fn>;
 using AddFwdKernel = KernelRow<ElementwiseShape, add_fwd_fn>;
 using ConcatFwdKernel = KernelRow<ConcatShape, concat_fwd_fn>;
 using ConcatBwdKernel = KernelRow<ConcatShape, concat_bwd_fn>;
@@ -190,6 +202,8 @@ std::span<const Pool2dBwdKernel> pool2d_bwd_kernels();
 std::span<const BatchNormStatsKernel> batch_norm_stats_kernels();
 std::span<const BatchNormFwdKernel> batch_norm_fwd_kernels();
 std::span<const BatchNormBwdKernel> batch_norm_bwd_kernels();
+std::span<const ActFwdKernel> act_fwd_kernels();
+std::span<const ActBwdKernel> act_bwd_kernels();
 std::span<const AddFwdKernel> add_fwd_kernels();
 std::span<const ConcatFwdKernel> concat_fwd_kernels();
 std::span<const ConcatBwdKernel> concat_bwd_kernels();
@@ -208,6 +222,8 @@ const Pool2dBwdKernel& pick_pool2d_bwd(const ConvShape& window);
 const BatchNormStatsKernel& pick_batch_norm_stats(const BatchNormShape& s);
 const BatchNormFwdKernel& pick_batch_norm_fwd(const BatchNormShape& s);
 const BatchNormBwdKernel& pick_batch_norm_bwd(const BatchNormShape& s);
+const ActFwdKernel& pick_act_fwd(const ActShape& s);
+const ActBwdKernel& pick_act_bwd(const ActShape& s);
 const AddFwdKernel& pick_add_fwd(const ElementwiseShape& s);
 const ConcatFwdKernel& pick_concat_fwd(const ConcatShape& s);
 const ConcatBwdKernel& pick_concat_bwd(const ConcatShape& s);
@@ -270,6 +286,8 @@ bool gemm_bf16_any(const Bf16GemmShape&);
 bool gemm_bf16_cpu(const Bf16GemmShape&);  // the CPU has AVX512_BF16 (cpu_has_avx512_bf16)
 bool pool_any(const ConvShape&);  // a window that keeps the channels (m == c)
 bool batch_norm_any(const BatchNormShape&);
+bool act_any(const ActShape&);
+bool act_trainable(const ActShape&);  // s.act.trainable()
 bool elementwise_any(const ElementwiseShape&);
 bool concat_any(const ConcatShape&);
 bool qgemm_any(const QGemmShape&);
@@ -312,6 +330,12 @@ bool qconv_dense(const ConvShape&);          // groups 1, any window
 #undef XCEPT_KERNEL
 #define XCEPT_KERNEL(name, isa, supports) batch_norm_bwd_fn name;
 #include "kernels/table/batch_norm_bwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) act_fwd_fn name;
+#include "kernels/table/act_fwd.inc"
+#undef XCEPT_KERNEL
+#define XCEPT_KERNEL(name, isa, supports) act_bwd_fn name;
+#include "kernels/table/act_bwd.inc"
 #undef XCEPT_KERNEL
 #define XCEPT_KERNEL(name, isa, supports) add_fwd_fn name;
 #include "kernels/table/add_fwd.inc"

@@ -42,6 +42,8 @@ bool gemm_bf16_any(const Bf16GemmShape&) { return true; }
 bool gemm_bf16_cpu(const Bf16GemmShape&) { return cpu_has_avx512_bf16(); }
 bool pool_any(const ConvShape& s) { return s.m == s.c; }
 bool batch_norm_any(const BatchNormShape&) { return true; }
+bool act_any(const ActShape&) { return true; }
+bool act_trainable(const ActShape& s) { return s.act.trainable(); }
 bool elementwise_any(const ElementwiseShape&) { return true; }
 bool concat_any(const ConcatShape&) { return true; }
 bool qgemm_any(const QGemmShape&) { return true; }
@@ -55,6 +57,9 @@ bool qconv_dense(const ConvShape& s) { return s.groups == 1; }
 
 std::string BatchNormShape::to_string() const { return fmt::format("{} rows x {} channels", rows, c); }
 std::string Bf16GemmShape::to_string() const { return fmt::format("{}x{}x{}", m, n, k); }
+std::string ActShape::to_string() const {
+  return fmt::format("{} values of {} (a={}, b={})", n, act_name(act), act.a, act.b);
+}
 std::string ElementwiseShape::to_string() const { return fmt::format("{} values", n); }
 std::string ConcatShape::to_string() const {
   return fmt::format("{} rows of [{}]", rows, fmt::join(lens, " + "));
@@ -107,6 +112,12 @@ static const BatchNormFwdKernel k_batch_norm_fwd[] = {
 };
 static const BatchNormBwdKernel k_batch_norm_bwd[] = {
 #include "kernels/table/batch_norm_bwd.inc"
+};
+static const ActFwdKernel k_act_fwd[] = {
+#include "kernels/table/act_fwd.inc"
+};
+static const ActBwdKernel k_act_bwd[] = {
+#include "kernels/table/act_bwd.inc"
 };
 static const AddFwdKernel k_add_fwd[] = {
 #include "kernels/table/add_fwd.inc"
@@ -183,6 +194,18 @@ void batch_norm_fwd(const BatchNormShape& s, const float* x, const float* scale,
 }
 void batch_norm_bwd(const BatchNormShape& s, const BatchNormBackward& b) {
   pick_batch_norm_bwd(s).fn(s, b);
+}
+void activation_fwd_f32(const Act& act, const float* x, float* y, int64_t n) {
+  const ActShape s{n, act};
+  pick_act_fwd(s).fn(s, x, y);
+}
+void activation_bwd_f32(const Act& act, const float* y, const float* dy, float* dx, int64_t n) {
+  const ActShape s{n, act};
+  if (!act.trainable())
+    fail("activation {} has no backward from its output (trainable: none, relu, relu6, "
+         "elu with alpha > 0)",
+         act_name(act));
+  pick_act_bwd(s).fn(s, y, dy, dx);
 }
 void add_fwd(const ElementwiseShape& s, const float* a, const float* b, float* y) {
   pick_add_fwd(s).fn(s, a, b, y);

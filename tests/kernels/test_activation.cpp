@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "kernels/activation_f32.h"
+#include "kernels/kernels.h"
 #include "kernels/reference/activation_ref.h"
 #include "test_support.h"
 
@@ -148,4 +149,51 @@ TEST(Act, LargeArraysMatchReferenceAndRunInPlace) {
     activation_bwd_f32(act, y.data(), buf.data(), buf.data(), n);
     EXPECT_EQ(buf, dx);
   }
+}
+
+// The act_fwd / act_bwd rows of the kernel table against their `_ref` rows, on every
+// kind the row accepts (clip and leaky_relu forward only), sizes around the threading
+// grain, and in place.
+TEST(Act, TableRowsMatchReference) {
+  const Act acts[] = {Act::none(),      Act::relu(),        Act::relu6(), Act::elu(0.7f),
+                      Act::clip(-1, 2), Act::leaky_relu(0.1f), Act::elu(-0.5f)};
+  int checked = 0;
+  for (int64_t n : {int64_t{1}, int64_t{100}, (int64_t{1} << 17) + 3}) {
+    auto x = test::random_vector<float>(n, 31, -8.f, 8.f);
+    const auto dy = test::random_vector<float>(n, 32);
+    for (float& v : x)  // off the kinks, where the two derivatives may differ
+      if (std::fabs(v) < 1e-3f || std::fabs(v - 6.f) < 1e-3f || std::fabs(v - 2.f) < 1e-3f ||
+          std::fabs(v + 1.f) < 1e-3f)
+        v += 0.01f;
+    for (const Act& a : acts) {
+      const ActShape s{n, a};
+      SCOPED_TRACE(s.to_string());
+      std::vector<float> want(x.size()), y(x.size());
+      reference_row(act_fwd_kernels()).fn(s, x.data(), want.data());
+      for (const ActFwdKernel& row : act_fwd_kernels()) {
+        if (row.is_reference() || !row.supports(s)) continue;
+        row.fn(s, x.data(), y.data());
+        ASSERT_LT(test::max_rel_error(y.data(), want.data(), n), 1e-6) << row.name;
+        std::vector<float> inplace = x;
+        row.fn(s, inplace.data(), inplace.data());
+        ASSERT_EQ(inplace, y) << row.name << " in place";
+        ++checked;
+      }
+      if (!a.trainable()) {
+        EXPECT_FALSE(act_bwd_kernels()[0].supports(s));
+        std::vector<float> dx(x.size());
+        EXPECT_THROW(activation_bwd_f32(a, y.data(), dy.data(), dx.data(), n), Error);
+        continue;
+      }
+      std::vector<float> gwant(x.size()), g(x.size());
+      reference_row(act_bwd_kernels()).fn(s, y.data(), dy.data(), gwant.data());
+      for (const ActBwdKernel& row : act_bwd_kernels()) {
+        if (row.is_reference() || !row.supports(s)) continue;
+        row.fn(s, y.data(), dy.data(), g.data());
+        ASSERT_LT(test::max_rel_error(g.data(), gwant.data(), n), 1e-6) << row.name;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 0);
 }
